@@ -1,12 +1,375 @@
-/* serve — the `antidote serve` subcommand (placeholder until the server lands). */
+/* serve — the `antidote serve` subcommand: options, zone loading, reload,
+ * and the glue between the server core and answer_query. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "cmd.h"
+#include "dns/name.h"
+#include "net/addr.h"
+#include "net/server.h"
+#include "serve/answer.h"
+#include "serve/zone.h"
+#include "dns/zonefile.h"
+#include "util/log.h"
+
+#define SERVE_MAXLISTEN 16
+#define SERVE_MAXZONES 4096
+
+struct zone_arg {
+	const char *file;
+	uint8_t origin[NAME_MAXLEN];
+	bool has_origin;
+};
+
+struct serve_app;
+
+struct worker {
+	answer_ctx ans;
+	struct serve_app *app;
+	_Atomic uint64_t active; /* generation being used, 0 when idle */
+};
+
+struct serve_app {
+	struct zone_arg *zones;
+	size_t nzones;
+	answer_cfg acfg;
+	_Atomic(zoneset *) current;
+	_Atomic uint64_t gen;
+	struct worker **workers;
+	unsigned nworkers;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: antidote serve --listen ADDR[:PORT] [--listen ...] --zone [NAME=]FILE [--zone ...]\n"
+		"                      [--threads N] [--nsid TEXT|0xHEX] [--max-udp N] [--tcp-idle MS]\n"
+		"                      [--check] [--verbose|--quiet]\n"
+		"\n"
+		"Authoritative DNS server for RFC 1035 zone files.\n"
+		"  --listen ADDR     address to answer on, IPv4 (127.0.0.1:5300) or IPv6 ([::1]:5300);\n"
+		"                    UDP and TCP; default port 53; may be repeated\n"
+		"  --zone [NAME=]FILE  zone file; its origin is NAME, else its $ORIGIN, else its first\n"
+		"                    SOA's owner; may be repeated\n"
+		"  --threads N       worker threads (default: one per CPU)\n"
+		"  --nsid TEXT       answer EDNS NSID requests with TEXT (or hex bytes after 0x)\n"
+		"  --max-udp N       largest UDP answer with EDNS (default 1232, 512..65535)\n"
+		"  --tcp-idle MS     close idle TCP connections after MS milliseconds (default 10000)\n"
+		"  --check           load the zones, report problems, exit (0 when all load)\n"
+		"  --verbose, --quiet  more or less logging\n"
+		"Signals: SIGHUP reloads every zone (a zone that fails keeps the old set serving),\n"
+		"SIGTERM/SIGINT stop.\n");
+}
+
+static zoneset *load_all(const struct serve_app *app, bool quiet)
+{
+	zoneset *zs = zoneset_new();
+	if (!zs) {
+		log_err("out of memory");
+		return NULL;
+	}
+	size_t records = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < app->nzones; i++) {
+		char err[ZONEFILE_ERRLEN + 64];
+		const struct zone_arg *za = &app->zones[i];
+		zone *z = zone_load(za->file, za->has_origin ? za->origin : NULL, err, sizeof(err));
+		if (!z) {
+			log_err("%s", err);
+			zoneset_free(zs);
+			return NULL;
+		}
+		records += z->records;
+		char on[NAME_MAXTEXT];
+		name_to_text(z->origin, on, sizeof(on));
+		if (zoneset_add(zs, z) < 0) {
+			log_err("%s: zone %s is given twice", za->file, on);
+			zone_free(z);
+			zoneset_free(zs);
+			return NULL;
+		}
+		if (!quiet)
+			log_debug("loaded %s from %s: %zu records", on, za->file, z->records);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!quiet)
+		log_info("loaded %zu zone%s, %zu records in %.3f s", zs->count, zs->count == 1 ? "" : "s",
+			 records, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return zs;
+}
+
+static int handle_query(void *ctx, server_query *q)
+{
+	struct worker *w = ctx;
+	struct serve_app *app = w->app;
+	uint64_t gen = atomic_load_explicit(&app->gen, memory_order_acquire);
+	atomic_store_explicit(&w->active, gen, memory_order_seq_cst);
+	zoneset *zs = atomic_load_explicit(&app->current, memory_order_acquire);
+	int len = answer_query(&w->ans, zs, q->req, q->req_len, q->resp, q->resp_max,
+			       q->transport == SERVER_TCP);
+	atomic_store_explicit(&w->active, 0, memory_order_release);
+	return len > 0 ? len : SERVER_DROP;
+}
+
+static int worker_new(void *appv, unsigned i, void **ctx)
+{
+	struct serve_app *app = appv;
+	struct worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		return DNS_ENOMEM;
+	answer_ctx_init(&w->ans, &app->acfg);
+	w->app = app;
+	app->workers[i] = w;
+	*ctx = w;
+	return 0;
+}
+
+static void worker_free(void *appv, unsigned i, void *ctx)
+{
+	struct serve_app *app = appv;
+	app->workers[i] = NULL;
+	free(ctx);
+}
+
+/* SIGHUP: load everything anew; swap only when all of it loaded. The old
+ * set is freed once no worker is still inside a query that began before the
+ * swap. */
+static void reload(void *appv)
+{
+	struct serve_app *app = appv;
+	log_info("reloading %zu zone%s", app->nzones, app->nzones == 1 ? "" : "s");
+	zoneset *zs = load_all(app, false);
+	if (!zs) {
+		log_err("reload failed: still serving the previous zones");
+		return;
+	}
+	zoneset *old = atomic_exchange_explicit(&app->current, zs, memory_order_acq_rel);
+	uint64_t gen = atomic_fetch_add_explicit(&app->gen, 1, memory_order_acq_rel) + 1;
+	for (unsigned i = 0; i < app->nworkers; i++) {
+		struct worker *w = app->workers[i];
+		if (!w)
+			continue;
+		for (;;) {
+			uint64_t a = atomic_load_explicit(&w->active, memory_order_seq_cst);
+			if (a == 0 || a >= gen)
+				break;
+			struct timespec ts = {0, 100000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	zoneset_free(old);
+	log_info("reload done");
+}
+
+static int parse_nsid(const char *s, uint8_t *out, uint16_t *len)
+{
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2)) {
+		s += 2;
+		size_t n = strlen(s);
+		if (n == 0 || n % 2 || n / 2 > 512)
+			return -1;
+		for (size_t i = 0; i < n / 2; i++) {
+			unsigned v;
+			if (sscanf(s + 2 * i, "%2x", &v) != 1)
+				return -1;
+			out[i] = (uint8_t)v;
+		}
+		*len = (uint16_t)(n / 2);
+		return 0;
+	}
+	size_t n = strlen(s);
+	if (n > 512)
+		return -1;
+	memcpy(out, s, n);
+	*len = (uint16_t)n;
+	return 0;
+}
+
+static long parse_num(const char *s, long lo, long hi, const char *what)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi) {
+		log_err("--%s: '%s' is not a number from %ld to %ld", what, s, lo, hi);
+		return -1;
+	}
+	return v;
+}
 
 int cmd_serve(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "antidote serve: not built yet\n");
-	return 1;
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"zone", required_argument, NULL, 'z'},
+		{"threads", required_argument, NULL, 't'},
+		{"nsid", required_argument, NULL, 'n'},
+		{"max-udp", required_argument, NULL, 'u'},
+		{"tcp-idle", required_argument, NULL, 'i'},
+		{"check", no_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static net_addr listen[SERVE_MAXLISTEN];
+	static struct zone_arg zones[SERVE_MAXZONES];
+	static uint8_t nsid[512];
+	size_t nlisten = 0;
+	struct serve_app app = {.zones = zones, .acfg = {.max_udp = 1232}};
+	long threads = 0, tcp_idle = 0;
+	bool check = false, quiet = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:z:t:n:u:i:cvqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': {
+			char err[160];
+			if (nlisten >= SERVE_MAXLISTEN) {
+				log_err("too many --listen addresses (at most %d)", SERVE_MAXLISTEN);
+				return 2;
+			}
+			if (addr_parse(&listen[nlisten], optarg, 53, err, sizeof(err)) < 0) {
+				log_err("--listen %s: %s", optarg, err);
+				return 2;
+			}
+			nlisten++;
+			break;
+		}
+		case 'z': {
+			if (app.nzones >= SERVE_MAXZONES) {
+				log_err("too many --zone arguments (at most %d)", SERVE_MAXZONES);
+				return 2;
+			}
+			struct zone_arg *za = &zones[app.nzones];
+			const char *eq = strchr(optarg, '=');
+			za->file = optarg;
+			za->has_origin = false;
+			if (eq) {
+				char name[NAME_MAXTEXT];
+				size_t n = (size_t)(eq - optarg);
+				if (n >= sizeof(name)) {
+					log_err("--zone %s: zone name too long", optarg);
+					return 2;
+				}
+				memcpy(name, optarg, n);
+				name[n] = 0;
+				if (n && name[n - 1] != '.')
+					name[n++] = '.', name[n] = 0;
+				if (name_from_text(name, n, NULL, za->origin) < 0) {
+					log_err("--zone %s: bad zone name '%.*s'", optarg, (int)(eq - optarg), optarg);
+					return 2;
+				}
+				za->file = eq + 1;
+				za->has_origin = true;
+			}
+			app.nzones++;
+			break;
+		}
+		case 't':
+			if ((threads = parse_num(optarg, 1, 256, "threads")) < 0)
+				return 2;
+			break;
+		case 'n':
+			if (parse_nsid(optarg, nsid, &app.acfg.nsid_len) < 0) {
+				log_err("--nsid: give text (up to 512 bytes) or 0x followed by hex digits");
+				return 2;
+			}
+			app.acfg.nsid = nsid;
+			break;
+		case 'u': {
+			long v = parse_num(optarg, 512, 65535, "max-udp");
+			if (v < 0)
+				return 2;
+			app.acfg.max_udp = (uint16_t)v;
+			break;
+		}
+		case 'i':
+			if ((tcp_idle = parse_num(optarg, 1, 3600000, "tcp-idle")) < 0)
+				return 2;
+			break;
+		case 'c': check = true; break;
+		case 'v': log_level = LOG_DEBUG; break;
+		case 'q': quiet = true; log_level = LOG_WARN; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s'", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (app.nzones == 0 || (!check && nlisten == 0)) {
+		log_err("give at least one --zone%s", check ? "" : " and one --listen");
+		usage(stderr);
+		return 2;
+	}
+	zoneset *zs = load_all(&app, quiet);
+	if (!zs)
+		return 1;
+	if (check) {
+		zoneset_free(zs);
+		return 0;
+	}
+	atomic_init(&app.current, zs);
+	atomic_init(&app.gen, 1);
+
+	server_config cfg = {
+		.listen = listen,
+		.nlisten = nlisten,
+		.threads = (unsigned)threads,
+		.handler = handle_query,
+		.app = &app,
+		.ctx_new = worker_new,
+		.ctx_free = worker_free,
+		.reload = reload,
+		.handle_signals = true,
+		.tcp_idle_ms = (unsigned)tcp_idle,
+	};
+	server *s = server_new(&cfg);
+	if (!s) {
+		log_err("out of memory");
+		zoneset_free(zs);
+		return 1;
+	}
+	int rc = server_bind(s);
+	if (rc < 0) {
+		log_err("%s", server_error(s));
+		server_free(s);
+		zoneset_free(zs);
+		return 1;
+	}
+	app.nworkers = server_threads(s);
+	app.workers = calloc(app.nworkers, sizeof(*app.workers));
+	if (!app.workers) {
+		server_free(s);
+		zoneset_free(zs);
+		return 1;
+	}
+	if (!quiet) {
+		char a[ADDR_STRLEN];
+		for (size_t i = 0; i < nlisten; i++)
+			log_info("listening on %s (udp, tcp)", addr_str(server_bound_addr(s, i), a));
+		log_info("%u worker thread%s", app.nworkers, app.nworkers == 1 ? "" : "s");
+	}
+	rc = server_run(s);
+	if (rc < 0)
+		log_err("%s", server_error(s));
+	server_stats st;
+	server_read_stats(s, &st);
+	if (!quiet)
+		log_info("stopped: %llu queries, %llu responses, %llu dropped",
+			 (unsigned long long)st.queries, (unsigned long long)st.responses,
+			 (unsigned long long)st.dropped);
+	server_free(s);
+	free(app.workers);
+	zoneset_free(atomic_load(&app.current));
+	return rc < 0 ? 1 : 0;
 }

@@ -1,0 +1,74 @@
+/* answer — authoritative query processing (RFC 1034 §4.3.2, RFC 2308,
+ * RFC 4035 §3.1, RFC 5155 §7.2) for `antidote serve`.
+ *
+ * answer_query() turns one query message into one response message in a
+ * caller-owned buffer, or says to drop it. It never allocates: all scratch
+ * state lives in the caller's answer_ctx (one per worker thread). The zoneset
+ * is only read.
+ *
+ * Behaviour follows NSD where RFCs leave room (the e2e test compares the two
+ * answer by answer): errors before the question is understood (FORMERR,
+ * NOTIMP, BADVERS) carry no question section; AA answers carry the zone's NS
+ * RRset in authority (except for DS and DNSKEY queries); CNAME chains are
+ * followed through every zone served; additional A/AAAA for NS, MX, KX and
+ * MB targets come from the same zone; UDP answers are capped at max_udp
+ * (default 1232) whatever the client's EDNS buffer; an answer or authority
+ * RRset that does not fit is dropped whole and TC set, additional records
+ * are dropped silently. */
+#ifndef ANTIDOTE_SERVE_ANSWER_H
+#define ANTIDOTE_SERVE_ANSWER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/name.h"
+#include "serve/zone.h"
+
+#define ANSWER_DROP (-1)
+#define ANSWER_MAXITEMS 256
+#define ANSWER_MAXNAMES 64
+#define ANSWER_MAXCHAIN 12 /* CNAME/DNAME links followed per query */
+
+typedef struct answer_cfg {
+	uint16_t max_udp;     /* largest UDP response with EDNS (default 1232) */
+	const uint8_t *nsid;  /* NSID payload (--nsid), NULL for none */
+	uint16_t nsid_len;
+} answer_cfg;
+
+/* One RRset scheduled for the response. */
+typedef struct answer_item {
+	const uint8_t *owner;      /* owner to write (may be an expansion) */
+	const zone_rrset *rrset;
+	const zone_node *sigs;     /* node whose RRSIGs cover rrset, or NULL */
+	const zone *z;
+	uint32_t ttl;              /* TTL to write */
+	uint8_t section;           /* enum answer_sec */
+} answer_item;
+
+typedef struct answer_ctx {
+	const answer_cfg *cfg;
+	/* per query */
+	answer_item items[ANSWER_MAXITEMS];
+	unsigned nitems;
+	uint8_t names[ANSWER_MAXNAMES][NAME_MAXLEN];
+	unsigned nnames;
+	zone_rrset synth[ANSWER_MAXCHAIN];
+	_Alignas(8) uint8_t synth_rd[ANSWER_MAXCHAIN][sizeof(zone_rdata) + NAME_MAXLEN + 8];
+	unsigned nsynth;
+	unsigned rcode;
+	bool aa;
+	bool dnssec;               /* DO=1 */
+	unsigned chain;            /* CNAME/DNAME links followed */
+	/* counters (per worker, read by the owner) */
+	uint64_t queries, formerr, refused, nxdomain, dropped;
+} answer_ctx;
+
+void answer_ctx_init(answer_ctx *c, const answer_cfg *cfg);
+
+/* Answers the query (qlen bytes) into out (cap bytes, ≥ 512; 65535 for TCP).
+ * tcp selects the size limit. Returns the response length or ANSWER_DROP. */
+int answer_query(answer_ctx *c, const zoneset *zs, const uint8_t *q, size_t qlen,
+		 uint8_t *out, size_t cap, bool tcp);
+
+#endif
