@@ -1,6 +1,7 @@
 /* answer — authoritative answers from a zoneset (see answer.h). */
 #include "serve/answer.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dns/msg.h"
@@ -13,10 +14,35 @@ enum answer_sec { SEC_AN, SEC_NS, SEC_AR_A, SEC_AR_AAAA, SEC_COUNT };
 
 static const unsigned wire_section[SEC_COUNT] = {MSG_ANSWER, MSG_AUTHORITY, MSG_ADDITIONAL, MSG_ADDITIONAL};
 
-void answer_ctx_init(answer_ctx *c, const answer_cfg *cfg)
+struct answer_cache_entry {
+	uint64_t gen;       /* zoneset generation; 0 = empty */
+	uint64_t hash;
+	uint16_t qtype;
+	uint16_t limit;
+	uint8_t kflags;
+	uint8_t qname_len;
+	uint16_t len;
+	uint8_t resp[ANSWER_CACHE_MAXRESP];
+};
+
+enum { KF_EDNS = 1, KF_DO = 2, KF_NSID = 4 };
+
+int answer_ctx_init(answer_ctx *c, const answer_cfg *cfg, bool with_cache)
 {
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
+	if (with_cache) {
+		c->cache = calloc(ANSWER_CACHE_SLOTS, sizeof(*c->cache));
+		if (!c->cache)
+			return DNS_ENOMEM;
+	}
+	return 0;
+}
+
+void answer_ctx_free(answer_ctx *c)
+{
+	free(c->cache);
+	c->cache = NULL;
 }
 
 static const uint8_t *keep_name(answer_ctx *c, const uint8_t *name)
@@ -510,6 +536,27 @@ int answer_query(answer_ctx *c, const zoneset *zs, const uint8_t *q, size_t qlen
 	if (limit > cap)
 		limit = cap;
 
+	/* Response cache: only plain IN queries reach here. */
+	struct answer_cache_entry *ce = NULL;
+	uint8_t kflags = (uint8_t)((m.edns.present ? KF_EDNS : 0) |
+				   ((m.edns.present && (m.edns.flags & EDNS_DO)) ? KF_DO : 0) |
+				   (eo.nsid ? KF_NSID : 0));
+	uint64_t h = 0;
+	if (c->cache && m.qclass == CLASS_IN && limit <= 0xffff) {
+		h = name_hash(m.qname, m.qname_len) ^ ((uint64_t)m.qtype << 32 | (uint64_t)limit << 8 | kflags) * 0x9e3779b97f4a7c15ull;
+		ce = &c->cache[h & (ANSWER_CACHE_SLOTS - 1)];
+		if (ce->gen == zs->gen && ce->hash == h && ce->qtype == m.qtype && ce->limit == limit &&
+		    ce->kflags == kflags && ce->qname_len == m.qname_len &&
+		    name_eq(ce->resp + MSG_HDRLEN, m.qname)) {
+			memcpy(out, ce->resp, ce->len);
+			memcpy(out, q, 2); /* ID */
+			out[2] = (uint8_t)((out[2] & ~(MSG_RD >> 8)) | (q[2] & (MSG_RD >> 8)));
+			memcpy(out + MSG_HDRLEN, m.qname, m.qname_len); /* the client's case */
+			c->cache_hits++;
+			return ce->len;
+		}
+	}
+
 	msg_wr mw;
 	msg_wr_init(&mw, out, limit);
 	uint16_t flags = (uint16_t)(MSG_QR | (m.hdr.flags & MSG_RD));
@@ -549,5 +596,17 @@ int answer_query(answer_ctx *c, const zoneset *zs, const uint8_t *q, size_t qlen
 	if (m.edns.present)
 		msg_wr_edns(&mw, &eo);
 	int len = msg_wr_finish(&mw);
-	return len > 0 ? len : ANSWER_DROP;
+	if (len <= 0)
+		return ANSWER_DROP;
+	if (ce && (size_t)len <= ANSWER_CACHE_MAXRESP) {
+		ce->gen = zs->gen;
+		ce->hash = h;
+		ce->qtype = m.qtype;
+		ce->limit = (uint16_t)limit;
+		ce->kflags = kflags;
+		ce->qname_len = m.qname_len;
+		ce->len = (uint16_t)len;
+		memcpy(ce->resp, out, (size_t)len);
+	}
+	return len;
 }

@@ -61,10 +61,23 @@ typedef struct answer_ctx {
 	bool dnssec;               /* DO=1 */
 	unsigned chain;            /* CNAME/DNAME links followed */
 	/* counters (per worker, read by the owner) */
-	uint64_t queries, formerr, refused, nxdomain, dropped;
+	uint64_t queries, cache_hits, formerr, refused, nxdomain, dropped;
+	struct answer_cache_entry *cache; /* ANSWER_CACHE_SLOTS, or NULL */
 } answer_ctx;
 
-void answer_ctx_init(answer_ctx *c, const answer_cfg *cfg);
+/* Response cache: answers are a pure function of (zoneset, qname without
+ * case, qtype, qclass, EDNS presence, DO, NSID asked, size limit); the ID,
+ * the RD bit and the question's case are patched into a copy. One
+ * direct-mapped table per worker, so no locks; entries of an older zoneset
+ * never match (zoneset.gen). Responses larger than ANSWER_CACHE_MAXRESP are
+ * not cached. */
+#define ANSWER_CACHE_SLOTS 8192
+#define ANSWER_CACHE_MAXRESP 1232
+
+/* Initialises c; with_cache allocates the response cache (about 10 MiB).
+ * Returns 0 or DNS_ENOMEM. */
+int answer_ctx_init(answer_ctx *c, const answer_cfg *cfg, bool with_cache);
+void answer_ctx_free(answer_ctx *c);
 
 /* Answers the query (qlen bytes) into out (cap bytes, ≥ 512; 65535 for TCP).
  * tcp selects the size limit. Returns the response length or ANSWER_DROP. */

@@ -42,6 +42,7 @@ struct serve_app {
 	_Atomic uint64_t gen;
 	struct worker **workers;
 	unsigned nworkers;
+	bool no_cache;
 };
 
 static void usage(FILE *f)
@@ -61,6 +62,7 @@ static void usage(FILE *f)
 		"  --max-udp N       largest UDP answer with EDNS (default 1232, 512..65535)\n"
 		"  --tcp-idle MS     close idle TCP connections after MS milliseconds (default 10000)\n"
 		"  --check           load the zones, report problems, exit (0 when all load)\n"
+		"  --no-cache        build every answer afresh (no per-worker response cache)\n"
 		"  --verbose, --quiet  more or less logging\n"
 		"Signals: SIGHUP reloads every zone (a zone that fails keeps the old set serving),\n"
 		"SIGTERM/SIGINT stop.\n");
@@ -123,7 +125,10 @@ static int worker_new(void *appv, unsigned i, void **ctx)
 	struct worker *w = calloc(1, sizeof(*w));
 	if (!w)
 		return DNS_ENOMEM;
-	answer_ctx_init(&w->ans, &app->acfg);
+	if (answer_ctx_init(&w->ans, &app->acfg, !app->no_cache) < 0) {
+		free(w);
+		return DNS_ENOMEM;
+	}
 	w->app = app;
 	app->workers[i] = w;
 	*ctx = w;
@@ -133,8 +138,10 @@ static int worker_new(void *appv, unsigned i, void **ctx)
 static void worker_free(void *appv, unsigned i, void *ctx)
 {
 	struct serve_app *app = appv;
+	struct worker *w = ctx;
 	app->workers[i] = NULL;
-	free(ctx);
+	answer_ctx_free(&w->ans);
+	free(w);
 }
 
 /* SIGHUP: load everything anew; swap only when all of it loaded. The old
@@ -213,6 +220,7 @@ int cmd_serve(int argc, char **argv)
 		{"max-udp", required_argument, NULL, 'u'},
 		{"tcp-idle", required_argument, NULL, 'i'},
 		{"check", no_argument, NULL, 'c'},
+		{"no-cache", no_argument, NULL, 'C'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -295,6 +303,7 @@ int cmd_serve(int argc, char **argv)
 				return 2;
 			break;
 		case 'c': check = true; break;
+		case 'C': app.no_cache = true; break;
 		case 'v': log_level = LOG_DEBUG; break;
 		case 'q': quiet = true; log_level = LOG_WARN; break;
 		case 'h': usage(stdout); return 0;

@@ -2,6 +2,7 @@
 #include "serve/zone.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,7 +473,11 @@ zone *zone_load(const char *path, const uint8_t *origin, char *err, size_t errle
 /* zoneset: a small open-addressing table keyed by origin. */
 zoneset *zoneset_new(void)
 {
-	return calloc(1, sizeof(zoneset));
+	static _Atomic uint64_t next_gen = 1;
+	zoneset *zs = calloc(1, sizeof(zoneset));
+	if (zs)
+		zs->gen = atomic_fetch_add(&next_gen, 1);
+	return zs;
 }
 
 void zoneset_free(zoneset *zs)

@@ -126,6 +126,7 @@ void zone_nsec3_hash(const zone *z, const uint8_t *name, uint8_t *out);
 const zone_nsec3 *zone_nsec3_find(const zone *z, const uint8_t *hash, bool *match);
 
 typedef struct zoneset {
+	uint64_t gen;      /* unique per zoneset in this process (answer caches) */
 	zone **zones;
 	size_t count;
 	zone **index;      /* open addressing by origin */

@@ -58,7 +58,7 @@ static int setup(void **st)
 	if (!z)
 		fail_msg("%s", err);
 	assert_int_equal(zoneset_add(zs, z), 0);
-	answer_ctx_init(&ctx, &cfg);
+	answer_ctx_init(&ctx, &cfg, true);
 	return 0;
 }
 
@@ -344,6 +344,40 @@ static void case_is_kept(void **st)
 	assert_memory_equal(resp + 12, "\3WwW\7ExAmPlE\3CoM", 17);
 }
 
+static void cache_patches_id_case_rd(void **st)
+{
+	(void)st;
+	uint8_t q[512], first[2048];
+	size_t n = make_query(q, "mail.example.com.", RR_A, NULL);
+	int len1 = answer_query(&ctx, zs, q, n, first, sizeof(first), false);
+	assert_true(len1 > 0);
+	uint64_t hits = ctx.cache_hits;
+	n = make_query(q, "MAIL.Example.COM.", RR_A, &(struct q){.flags = 0});
+	q[0] = 0xab;
+	q[1] = 0xcd;
+	int len2 = answer_query(&ctx, zs, q, n, resp, sizeof(resp), false);
+	assert_int_equal(len2, len1);
+	assert_int_equal(ctx.cache_hits, hits + 1);
+	assert_int_equal(resp[0], 0xab);
+	assert_int_equal(resp[1], 0xcd);
+	assert_false(resp[2] & (MSG_RD >> 8));
+	assert_true(first[2] & (MSG_RD >> 8));
+	assert_memory_equal(resp + 12, "\4MAIL\7Example\3COM", 18);
+	assert_memory_equal(resp + 3, first + 3, 9); /* rest of the header */
+	assert_memory_equal(resp + 30, first + 30, (size_t)len1 - 30);
+	/* DO=1 is another answer, not the cached one */
+	ask("mail.example.com.", RR_A, &(struct q){.edns = true, .dobit = true});
+	assert_true(m.edns.present && (m.edns.flags & EDNS_DO));
+	/* a new zoneset (reload) never sees old entries */
+	hits = ctx.cache_hits;
+	uint64_t gen = zs->gen;
+	zs->gen = gen + 1000;
+	n = make_query(q, "mail.example.com.", RR_A, NULL);
+	assert_true(answer_query(&ctx, zs, q, n, resp, sizeof(resp), false) > 0);
+	assert_int_equal(ctx.cache_hits, hits);
+	zs->gen = gen;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +390,7 @@ int main(void)
 		cmocka_unit_test(errors),
 		cmocka_unit_test(edns_and_truncation),
 		cmocka_unit_test(case_is_kept),
+		cmocka_unit_test(cache_patches_id_case_rd),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
