@@ -40,7 +40,7 @@ int name_unpack(wire_rd *r, uint8_t *out)
 			size_t off = (size_t)(c & 0x3f) << 8 | p[1];
 			if (!resume)
 				resume = p + 2;
-			if (++hops > NAME_MAXHOPS || r->msg + off >= limit) {
+			if (++hops > NAME_MAXHOPS || r->msg + off >= limit || off < NAME_MINPTR) {
 				wire_rd_fail(r, DNS_EPTR);
 				return r->err;
 			}

@@ -25,13 +25,17 @@
  * also point strictly backwards, so loops are impossible anyway; this bounds
  * the work an attacker can cause per name. */
 #define NAME_MAXHOPS 64
+/* Pointers into the 12-octet message header are refused: no name lives
+ * there. */
+#define NAME_MINPTR 12
 /* Text form: worst case every octet as \DDD plus dots and NUL. */
 #define NAME_MAXTEXT (NAME_MAXLEN * 4 + 2)
 
 /* Reads a possibly compressed name at r->pos into out (uncompressed, case
  * kept) and advances r past it (past the first pointer, if any).
  * Pointers must point strictly before the start of the label sequence that
- * holds them (so only backwards), within r->msg. Returns the name's length
+ * holds them (so only backwards), within r->msg, and not into the header
+ * (offset < NAME_MINPTR). Returns the name's length
  * (1..255) or a negative DNS_E* code, which is also stored in r->err.
  * `out` may be NULL to validate and skip. */
 int name_unpack(wire_rd *r, uint8_t *out);

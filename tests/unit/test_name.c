@@ -56,6 +56,9 @@ static void unpack_rejects_hostile(void **st)
 	/* forward pointer */
 	m[12] = 0xc0; m[13] = 14; m[14] = 0;
 	assert_int_equal(unpack_at(m, 15, 12), DNS_EPTR);
+	/* pointer into the header */
+	m[12] = 0xc0; m[13] = 4;
+	assert_int_equal(unpack_at(m, 14, 12), DNS_EPTR);
 	/* pointer past the end */
 	m[12] = 0xc1; m[13] = 0xff;
 	assert_int_equal(unpack_at(m, 14, 12), DNS_EPTR);
