@@ -4,5 +4,6 @@
 #define ANTIDOTE_CMD_H
 
 int cmd_serve(int argc, char **argv);
+int cmd_inject(int argc, char **argv);
 
 #endif

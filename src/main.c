@@ -10,6 +10,7 @@ static const struct {
 	const char *summary;
 } cmds[] = {
 	{"serve", cmd_serve, "authoritative DNS server for zone files"},
+	{"inject", cmd_inject, "lab-only emulator of on-path DNS injectors"},
 };
 
 static void usage(FILE *f)
