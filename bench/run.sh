@@ -19,6 +19,8 @@
 #   BENCH_SERVERS      subset/order of "antidote nsd knot echo"
 #   BENCH_DNSPERF_ARGS load shape (default "-c 4 -q 200")
 #   BENCH_RESULTS      output directory (default bench/results)
+#   BENCH_ANTIDOTE_VERSION  version label of $ANTIDOTE in the report
+#                      (default: git describe --always --dirty of this tree)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
@@ -257,7 +259,7 @@ ver_nsd=$(nsd -v 2>&1 | head -n 1)
 ver_knot=$(knotd -V 2>&1 | head -n 1)
 ver_dnsperf=$(dnsperf -h 2>&1 | awk '/Version/ { print "dnsperf " $2; exit }')
 [ -n "$ver_dnsperf" ] || ver_dnsperf=$(dnsperf -h 2>&1 | head -n 1)
-ver_anti=$(git describe --always --dirty 2>/dev/null || echo unknown)
+ver_anti=${BENCH_ANTIDOTE_VERSION:-$(git describe --always --dirty 2>/dev/null || echo unknown)}
 stamp=$(date -u '+%Y-%m-%d %H:%M UTC')
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
