@@ -69,6 +69,25 @@ dnsperf_rcodes() {
 	}' "$1"
 }
 
+# rcodes_check SERVER "NOERROR=n NXDOMAIN=n ..." NXPCT: nothing when the
+# response codes fit the query mix (only NOERROR and NXDOMAIN, NXDOMAIN share
+# within one point of NXPCT), else a note. The echo floor answers NOERROR only.
+rcodes_check() {
+	[ "$1" = echo ] && return 0
+	awk -v want="$3" -v rc="$2" 'BEGIN {
+		n = split(rc, a, " ")
+		for (i = 1; i <= n; i++) {
+			split(a[i], kv, "=")
+			tot += kv[2]
+			if (kv[1] == "NXDOMAIN") nx = kv[2]
+			else if (kv[1] != "NOERROR") bad = bad " " a[i]
+		}
+		share = tot > 0 ? 100 * nx / tot : 0
+		if (bad != "" || share < want - 1 || share > want + 1)
+			printf "unexpected response codes:%s NXDOMAIN %.2f%% (want %.2f%%)\n", bad, share, want
+	}'
+}
+
 # median V...: median of numbers (mean of the middle two for an even count);
 # prints "-" for none.
 median() {

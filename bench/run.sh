@@ -74,6 +74,7 @@ QUERIES=$TMP/queries.txt
 NQ=$(wc -l <"$QUERIES")
 MIX=$(awk '{ if ($1 ~ /^nx/) t = "NXDOMAIN"; else t = $2; c[t]++ }
 	END { for (t in c) printf "%s %.2f%%\n", t, 100 * c[t] / NR }' "$QUERIES" | sort | paste -sd, - | sed 's/,/, /g')
+NXSHARE=$(awk '$1 ~ /^nx/ { n++ } END { printf "%.2f", 100 * n / NR }' "$QUERIES")
 NNAMES=$(awk '$1 ~ /^h[0-9]/ && $3 == "A" { n++ } END { print n }' "$ZONE")
 
 nports=0
@@ -192,10 +193,11 @@ start_server() { # SERVER PORT
 dnsperf_cmd() { # PORT SECONDS: the command line, for the report
 	echo "${CLI_PIN[*]}${CLI_PIN[*]:+ }dnsperf -s 127.0.0.1 -p $1 -d $QUERIES -l $2 $DPARGS"
 }
-run_dnsperf() { # PORT SECONDS
+run_dnsperf() { # PORT SECONDS (bounded: dnsperf waits at most its 5 s query timeout)
 	# shellcheck disable=SC2086
-	"${CLI_PIN[@]}" dnsperf -s 127.0.0.1 -p "$1" -d "$QUERIES" -l "$2" $DPARGS
+	timeout -k 5 $(($2 + 30)) "${CLI_PIN[@]}" dnsperf -s 127.0.0.1 -p "$1" -d "$QUERIES" -l "$2" $DPARGS
 }
+
 
 AVAIL=()
 i=0
@@ -218,7 +220,7 @@ if [ "$WARMUP" -gt 0 ]; then
 fi
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-declare -A RAW QPS PCT US CPUPCT
+declare -A RAW QPS PCT US CPUPCT WARN
 for s in "${AVAIL[@]}"; do RAW[$s]=; QPS[$s]=; PCT[$s]=; US[$s]=; CPUPCT[$s]=; done
 for r in $(seq "$RUNS"); do
 	for s in "${AVAIL[@]}"; do
@@ -242,6 +244,11 @@ for r in $(seq "$RUNS"); do
 		pct=$(awk -v c="$ok" -v s="$sent" 'BEGIN { printf "%.2f", (s > 0 ? 100 * c / s : 0) }')
 		cpu=$(awk -v t="$ticks" -v hz="$HZ" -v rt="$rt" 'BEGIN { printf "%.0f", (rt > 0 ? 100 * t / hz / rt : 0) }')
 		rc=$(dnsperf_rcodes "$out")
+		bad=$(rcodes_check "$s" "$rc" "$NXSHARE")
+		if [ -n "$bad" ]; then
+			WARN[$s]="run $r: $bad"
+			echo "bench: $s ${WARN[$s]}" >&2
+		fi
 		RAW[$s]+="| $s | $r | $sent | $ok | $lost | $(printf '%.0f' "$qps") | $ticks | $us | $cpu% | $rc |"$'\n'
 		QPS[$s]+="$qps "
 		PCT[$s]+="$pct "
@@ -287,6 +294,7 @@ report() {
 		f=$(awk -v u="$u" -v fl="$floor" 'BEGIN { if (fl == "-" || fl + 0 <= 0) print "-"; else printf "%.2f", u / fl }')
 		echo "| $s$([ "$s" = echo ] && echo ' (floor)') | $(printf '%.0f' "$q") | $p% | $(printf '%.2f' "$u") | $f | $c% |"
 		[ -n "${NOTE[$s]:-}" ] && echo "| | ${NOTE[$s]} | | | | |"
+		[ -n "${WARN[$s]:-}" ] && echo "| | ${WARN[$s]} | | | | |"
 	done
 	echo
 	echo "dnsperf runs on one CPU: when a server's CPU busy is well below 100%, its qps is bounded by the client, not the"

@@ -63,6 +63,16 @@ check "dnsperf parser: figures" "1617431 1617290 141 161723.469215 10.000342" "$
 check "dnsperf parser: response codes" "NOERROR=1540276 NXDOMAIN=77014" "$(dnsperf_rcodes "$TMP/dnsperf.out")"
 echo "Error: could not open q.txt" >"$TMP/bad.out"
 if parse_dnsperf "$TMP/bad.out" >/dev/null; then fail "dnsperf parser: failure detected"; else pass "dnsperf parser: failure detected"; fi
+check "rcodes_check: mix fits" "" "$(rcodes_check nsd "NOERROR=1540276 NXDOMAIN=77014" 4.76)"
+check "rcodes_check: echo exempt" "" "$(rcodes_check echo "NOERROR=10" 4.76)"
+case $(rcodes_check antidote "NOERROR=900 REFUSED=100" 4.76) in
+*REFUSED=100*) pass "rcodes_check: flags REFUSED" ;;
+*) fail "rcodes_check: flags REFUSED" ;;
+esac
+case $(rcodes_check knot "NOERROR=1000" 4.76) in
+*"NXDOMAIN 0.00%"*) pass "rcodes_check: flags missing NXDOMAIN" ;;
+*) fail "rcodes_check: flags missing NXDOMAIN" ;;
+esac
 check "median odd" 3 "$(median 5 1 3)"
 check "median even" 2.5 "$(median 4 1 3 2)"
 check "median of nothing" - "$(median)"
