@@ -202,9 +202,14 @@ run_group() { # label port opts outfile
 	normalise <"$out.raw" >"$out"
 }
 
-# Prints the normalised reply with its records one a line.
-show_reply() { # prefix reply
-	echo "$2" | sed 's/ | /\n/g' | sed "s/^/    $1 /"
+# Prints a normalised reply one item a line; items missing from the other
+# reply are marked with "*".
+show_reply() { # label reply other
+	awk -v lab="$1" -v a="$2" -v b="$3" 'BEGIN {
+		n = split(a, x, " \\| "); m = split(b, y, " \\| ")
+		for (i = 1; i <= m; i++) seen[y[i]] = 1
+		for (i = 1; i <= n; i++) printf "    %s %s %s\n", (x[i] in seen) ? " " : "*", lab, x[i]
+	}'
 }
 
 tc_loose() { # reply -> rcode and flags only
@@ -258,8 +263,8 @@ for g in "${GROUPS_ALL[@]}"; do
 		[ $i -lt "$SHOW" ] || break
 		IFS=$'\t' read -r cat _ qn qt ra rb <<<"$m"
 		echo "  mismatch [$label] $cat: $qn $qt ($opts)"
-		show_reply "$A:" "$ra"
-		show_reply "$B:" "$rb"
+		show_reply "$A:" "$ra" "$rb"
+		show_reply "$B:" "$rb" "$ra"
 		i=$((i + 1))
 	done
 	total_diff=$((total_diff + ${#mism[@]}))
