@@ -1,0 +1,1121 @@
+/* server — UDP (recvmmsg/sendmmsg) and TCP (RFC 7766) workers over epoll. */
+#include "net/server.h"
+
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dns/err.h"
+#include "util/log.h"
+
+#define UDP_SLOT 65536           /* > any UDP payload: MSG_TRUNC never hides a fit */
+#define TCP_IN_INIT 512          /* first input buffer of a connection */
+#define TCP_IN_MAX (2 + SERVER_MSG_MAX)
+#define MAX_EVENTS 64
+#define MAX_THREADS 1024
+#define UDP_ROUNDS 4             /* recvmmsg batches per wakeup (fairness) */
+#define ACCEPT_ROUNDS 32
+#define ACCEPT_PAUSE_MS 100      /* out of file descriptors: stop accepting a while */
+#define BIND_TRIES 32            /* port 0: tries to find a port free for UDP and TCP */
+
+enum { TAG_STOP = 1, TAG_UDP, TAG_LISTEN, TAG_CONN };
+
+static inline uint64_t ev_key(unsigned tag, uint32_t gen, uint32_t idx)
+{
+	return (uint64_t)tag << 56 | (uint64_t)(gen & 0xffffff) << 32 | idx;
+}
+
+typedef struct wstats {
+	_Atomic uint64_t udp_queries, tcp_queries, responses, dropped, send_errors,
+		udp_truncated, tcp_accepted, tcp_open, tcp_idle_closed, tcp_evicted,
+		tcp_bad_closed;
+} wstats;
+
+/* Only the owning worker writes a counter: a relaxed load+store is a plain
+ * add without a locked instruction, and readers never see torn values. */
+static inline void bump(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+typedef struct conn {
+	int fd;                 /* -1: free slot */
+	uint32_t gen;           /* bumped on close; stale epoll events ignored */
+	uint32_t li;            /* listen address index */
+	uint32_t events;        /* registered epoll events */
+	bool closing;           /* read no more; close once output is flushed */
+	bool paused;            /* output at tcp_out_max: input not processed */
+	uint64_t last;          /* ms of the last read/write progress */
+	struct conn *prev, *next; /* LRU list, least recently active first */
+	struct conn *free_next;
+	net_addr peer;
+	uint8_t *in;
+	size_t in_len, in_cap;
+	uint8_t *out;
+	size_t out_off, out_len, out_cap; /* pending = out_len - out_off */
+} conn;
+
+union pktctl {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+};
+
+typedef struct worker {
+	wstats st;              /* first: each worker is 64-byte aligned */
+	server *s;
+	unsigned id;
+	pthread_t th;
+	bool started;
+	int ep;
+	void *ctx;
+	uint64_t now;
+	/* UDP batch */
+	uint8_t *rxbuf, *txbuf; /* SERVER_UDP_BATCH * UDP_SLOT each */
+	struct mmsghdr rx[SERVER_UDP_BATCH], tx[SERVER_UDP_BATCH];
+	struct iovec rxiov[SERVER_UDP_BATCH], txiov[SERVER_UDP_BATCH];
+	net_addr peer[SERVER_UDP_BATCH], local[SERVER_UDP_BATCH];
+	union pktctl rxctl[SERVER_UDP_BATCH], txctl[SERVER_UDP_BATCH];
+	/* TCP */
+	uint8_t *tcp_resp;
+	conn *conns;
+	conn *free;
+	conn *lru_head, *lru_tail;
+	unsigned nconn;
+	uint64_t accept_resume;  /* 0, or ms when accepting resumes */
+} worker;
+
+struct server {
+	server_config cfg;
+	net_addr *listen;       /* copy of cfg.listen */
+	net_addr *bound;        /* as bound (port 0 resolved) */
+	bool *pktinfo;          /* per listen address */
+	unsigned nthreads;
+	int *udp_fd, *tcp_fd;   /* [worker * nlisten + i], -1 when unused */
+	int stopfd, reloadfd;
+	bool bound_ok, ran;
+	worker **w;
+	char err[256];
+};
+
+static void worker_release(worker *w);
+
+__attribute__((format(printf, 3, 4)))
+static int seterr(server *s, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static unsigned cpu_count(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* ---------- life cycle ---------- */
+
+server *server_new(const server_config *cfg)
+{
+	server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->reloadfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	size_t n = cfg->nlisten;
+	s->listen = calloc(n ? n : 1, sizeof(net_addr));
+	s->bound = calloc(n ? n : 1, sizeof(net_addr));
+	s->pktinfo = calloc(n ? n : 1, sizeof(bool));
+	if (s->stopfd < 0 || s->reloadfd < 0 || !s->listen || !s->bound || !s->pktinfo) {
+		server_free(s);
+		return NULL;
+	}
+	if (n && cfg->listen)
+		memcpy(s->listen, cfg->listen, n * sizeof(net_addr));
+	s->cfg.listen = s->listen;
+	if (!s->cfg.tcp_idle_ms)
+		s->cfg.tcp_idle_ms = 10000;
+	if (!s->cfg.tcp_max_clients)
+		s->cfg.tcp_max_clients = 512;
+	if (!s->cfg.tcp_out_max)
+		s->cfg.tcp_out_max = 128 * 1024;
+	if (!s->cfg.udp_rcvbuf)
+		s->cfg.udp_rcvbuf = 4 << 20;
+	return s;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+void server_free(server *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; s->w && i < s->nthreads; i++)
+		if (s->w[i]) {
+			worker_release(s->w[i]);
+			free(s->w[i]);
+		}
+	free(s->w);
+	size_t nfd = (size_t)s->nthreads * s->cfg.nlisten;
+	close_fds(s->udp_fd, nfd);
+	close_fds(s->tcp_fd, nfd);
+	free(s->udp_fd);
+	free(s->tcp_fd);
+	if (s->stopfd >= 0)
+		close(s->stopfd);
+	if (s->reloadfd >= 0)
+		close(s->reloadfd);
+	free(s->listen);
+	free(s->bound);
+	free(s->pktinfo);
+	free(s);
+}
+
+void server_stop(server *s)
+{
+	uint64_t one = 1;
+	ssize_t r = write(s->stopfd, &one, sizeof(one));
+	(void)r;
+}
+
+void server_reload(server *s)
+{
+	uint64_t one = 1;
+	ssize_t r = write(s->reloadfd, &one, sizeof(one));
+	(void)r;
+}
+
+const char *server_error(const server *s) { return s->err; }
+unsigned server_threads(const server *s) { return s->nthreads; }
+
+const net_addr *server_bound_addr(const server *s, size_t i)
+{
+	return s->bound_ok && i < s->cfg.nlisten ? &s->bound[i] : NULL;
+}
+
+void server_read_stats(const server *s, server_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s->w)
+		return;
+	for (unsigned i = 0; i < s->nthreads && s->w[i]; i++) {
+		const wstats *st = &s->w[i]->st;
+#define RD(f) atomic_load_explicit(&st->f, memory_order_relaxed)
+		out->udp_queries += RD(udp_queries);
+		out->tcp_queries += RD(tcp_queries);
+		out->responses += RD(responses);
+		out->dropped += RD(dropped);
+		out->send_errors += RD(send_errors);
+		out->udp_truncated += RD(udp_truncated);
+		out->tcp_accepted += RD(tcp_accepted);
+		out->tcp_open += RD(tcp_open);
+		out->tcp_idle_closed += RD(tcp_idle_closed);
+		out->tcp_evicted += RD(tcp_evicted);
+		out->tcp_bad_closed += RD(tcp_bad_closed);
+#undef RD
+	}
+	out->queries = out->udp_queries + out->tcp_queries;
+}
+
+/* ---------- binding ---------- */
+
+static int sockopt(int fd, int level, int name, int val)
+{
+	return setsockopt(fd, level, name, &val, sizeof(val));
+}
+
+/* Probes a (no SO_REUSEPORT) so that a port held by anyone, including a
+ * server of our own user, is reported busy; resolves port 0. */
+static int probe(server *s, net_addr *a, int type, const char *proto)
+{
+	char as[ADDR_STRLEN];
+	int fd = socket(addr_family(a), type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return seterr(s, DNS_EIO, "cannot create %s socket for %s: %s", proto,
+			      addr_str(a, as), strerror(errno));
+	if (addr_family(a) == AF_INET6)
+		sockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	if (type == SOCK_STREAM)
+		sockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (bind(fd, &a->u.sa, a->len) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return seterr(s, DNS_EIO, "cannot bind %s (%s): %s", addr_str(a, as), proto, strerror(e));
+	}
+	if (addr_port(a) == 0) {
+		net_addr got;
+		socklen_t len = sizeof(got.u);
+		if (getsockname(fd, &got.u.sa, &len) < 0) {
+			int e = errno;
+			close(fd);
+			return seterr(s, DNS_EIO, "getsockname %s: %s", addr_str(a, as), strerror(e));
+		}
+		got.len = len;
+		addr_set_port(a, addr_port(&got));
+	}
+	close(fd);
+	return 0;
+}
+
+static int open_sock(server *s, const net_addr *a, int type, bool pktinfo, int *out)
+{
+	char as[ADDR_STRLEN];
+	const char *proto = type == SOCK_DGRAM ? "udp" : "tcp";
+	int fam = addr_family(a);
+	int fd = socket(fam, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return seterr(s, DNS_EIO, "cannot create %s socket for %s: %s", proto,
+			      addr_str(a, as), strerror(errno));
+	*out = fd;
+	if (sockopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) < 0)
+		return seterr(s, DNS_EIO, "cannot set SO_REUSEPORT for %s (%s): %s",
+			      addr_str(a, as), proto, strerror(errno));
+	if (fam == AF_INET6 && sockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0)
+		return seterr(s, DNS_EIO, "cannot set IPV6_V6ONLY for %s: %s", addr_str(a, as), strerror(errno));
+	if (type == SOCK_STREAM) {
+		sockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	} else {
+		if (s->cfg.udp_rcvbuf > 0 &&
+		    sockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, s->cfg.udp_rcvbuf) < 0)
+			sockopt(fd, SOL_SOCKET, SO_RCVBUF, s->cfg.udp_rcvbuf); /* capped by rmem_max */
+		if (pktinfo && (fam == AF_INET ? sockopt(fd, IPPROTO_IP, IP_PKTINFO, 1)
+					       : sockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)) < 0)
+			return seterr(s, DNS_EIO, "cannot enable packet info on %s: %s",
+				      addr_str(a, as), strerror(errno));
+	}
+	if (bind(fd, &a->u.sa, a->len) < 0)
+		return seterr(s, DNS_EIO, "cannot bind %s (%s): %s", addr_str(a, as), proto, strerror(errno));
+	if (type == SOCK_STREAM && listen(fd, SOMAXCONN) < 0)
+		return seterr(s, DNS_EIO, "cannot listen on %s (tcp): %s", addr_str(a, as), strerror(errno));
+	return 0;
+}
+
+static int bind_addr(server *s, size_t i)
+{
+	const server_config *c = &s->cfg;
+	size_t nl = c->nlisten;
+	bool any_port = addr_port(&s->listen[i]) == 0;
+	int rc = 0;
+	for (int t = 0; t < BIND_TRIES; t++) {
+		net_addr a = s->listen[i];
+		rc = 0;
+		if (!c->no_udp)
+			rc = probe(s, &a, SOCK_DGRAM, "udp");
+		if (!rc && !c->no_tcp)
+			rc = probe(s, &a, SOCK_STREAM, "tcp");
+		for (unsigned w = 0; !rc && w < s->nthreads; w++) {
+			if (!c->no_udp)
+				rc = open_sock(s, &a, SOCK_DGRAM, s->pktinfo[i], &s->udp_fd[w * nl + i]);
+			if (!rc && !c->no_tcp)
+				rc = open_sock(s, &a, SOCK_STREAM, false, &s->tcp_fd[w * nl + i]);
+		}
+		if (!rc) {
+			s->bound[i] = a;
+			return 0;
+		}
+		int e = errno;
+		for (unsigned w = 0; w < s->nthreads; w++) {
+			close_fds(&s->udp_fd[w * nl + i], 1);
+			close_fds(&s->tcp_fd[w * nl + i], 1);
+		}
+		if (!any_port || e != EADDRINUSE)
+			break;
+	}
+	return rc;
+}
+
+int server_bind(server *s)
+{
+	char as[ADDR_STRLEN];
+	server_config *c = &s->cfg;
+	if (s->bound_ok)
+		return 0;
+	s->err[0] = 0;
+	if (!c->nlisten)
+		return seterr(s, DNS_EINVAL, "no listen address");
+	if (!c->handler)
+		return seterr(s, DNS_EINVAL, "no handler");
+	if (c->no_udp && c->no_tcp)
+		return seterr(s, DNS_EINVAL, "neither UDP nor TCP enabled");
+	if (c->threads > MAX_THREADS)
+		return seterr(s, DNS_EINVAL, "too many threads (%u, at most %d)", c->threads, MAX_THREADS);
+	for (size_t i = 0; i < c->nlisten; i++) {
+		if (addr_family(&s->listen[i]) == AF_UNSPEC)
+			return seterr(s, DNS_EINVAL, "listen address %zu is not set", i);
+		for (size_t j = 0; j < i; j++)
+			if (addr_port(&s->listen[i]) && addr_equal(&s->listen[i], &s->listen[j]))
+				return seterr(s, DNS_EINVAL, "listen address %s given twice",
+					      addr_str(&s->listen[i], as));
+		s->pktinfo[i] = c->udp_pktinfo || addr_is_any(&s->listen[i]);
+	}
+	if (!s->udp_fd) {
+		s->nthreads = c->threads ? c->threads : cpu_count();
+		size_t nfd = (size_t)s->nthreads * c->nlisten;
+		s->udp_fd = malloc(nfd * sizeof(int));
+		s->tcp_fd = malloc(nfd * sizeof(int));
+		if (!s->udp_fd || !s->tcp_fd)
+			return seterr(s, DNS_ENOMEM, "out of memory");
+		for (size_t i = 0; i < nfd; i++)
+			s->udp_fd[i] = s->tcp_fd[i] = -1;
+	}
+	for (size_t i = 0; i < c->nlisten; i++) {
+		int rc = bind_addr(s, i);
+		if (rc < 0) {
+			int e = errno;
+			close_fds(s->udp_fd, (size_t)s->nthreads * c->nlisten);
+			close_fds(s->tcp_fd, (size_t)s->nthreads * c->nlisten);
+			errno = e;
+			return rc;
+		}
+	}
+	s->bound_ok = true;
+	return 0;
+}
+
+/* ---------- TCP connections ---------- */
+
+static void lru_unlink(worker *w, conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->lru_head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		w->lru_tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void lru_append(worker *w, conn *c)
+{
+	c->prev = w->lru_tail;
+	c->next = NULL;
+	if (w->lru_tail)
+		w->lru_tail->next = c;
+	else
+		w->lru_head = c;
+	w->lru_tail = c;
+}
+
+static void conn_touch(worker *w, conn *c)
+{
+	c->last = w->now;
+	if (w->lru_tail != c) {
+		lru_unlink(w, c);
+		lru_append(w, c);
+	}
+}
+
+static void conn_close(worker *w, conn *c)
+{
+	lru_unlink(w, c);
+	close(c->fd); /* also leaves the epoll set */
+	c->fd = -1;
+	c->gen++;
+	free(c->in);
+	free(c->out);
+	c->in = c->out = NULL;
+	c->free_next = w->free;
+	w->free = c;
+	w->nconn--;
+	atomic_store_explicit(&w->st.tcp_open, w->nconn, memory_order_relaxed);
+}
+
+static size_t conn_pending(const conn *c) { return c->out_len - c->out_off; }
+
+/* Appends a length-prefixed message to c's output (room: pending < out_max). */
+static bool conn_queue(conn *c, const uint8_t *msg, size_t len)
+{
+	size_t need = 2 + len;
+	if (c->out_cap - c->out_len < need) {
+		if (c->out_off) {
+			memmove(c->out, c->out + c->out_off, conn_pending(c));
+			c->out_len -= c->out_off;
+			c->out_off = 0;
+		}
+		if (c->out_cap - c->out_len < need) {
+			size_t cap = c->out_cap ? c->out_cap * 2 : 1024;
+			if (cap < c->out_len + need)
+				cap = c->out_len + need;
+			uint8_t *p = realloc(c->out, cap);
+			if (!p)
+				return false;
+			c->out = p;
+			c->out_cap = cap;
+		}
+	}
+	c->out[c->out_len] = (uint8_t)(len >> 8);
+	c->out[c->out_len + 1] = (uint8_t)len;
+	memcpy(c->out + c->out_len + 2, msg, len);
+	c->out_len += need;
+	return true;
+}
+
+/* Writes pending output. Returns false when the connection is dead. */
+static bool conn_flush(worker *w, conn *c)
+{
+	while (conn_pending(c)) {
+		ssize_t r = send(c->fd, c->out + c->out_off, conn_pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r > 0) {
+			c->out_off += (size_t)r;
+			conn_touch(w, c);
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		return false;
+	}
+	c->out_off = c->out_len = 0;
+	return true;
+}
+
+/* Runs the handler over every complete buffered message while output has
+ * room. Returns false when the connection must close at once. */
+static bool conn_process(worker *w, conn *c)
+{
+	server *s = w->s;
+	size_t off = 0;
+	uint64_t nq = 0, nresp = 0, ndrop = 0;
+	bool ok = true;
+	c->paused = false;
+	while (!c->closing) {
+		if (conn_pending(c) >= s->cfg.tcp_out_max) {
+			c->paused = true;
+			break;
+		}
+		if (c->in_len - off < 2)
+			break;
+		size_t len = (size_t)c->in[off] << 8 | c->in[off + 1];
+		if (len == 0) {
+			bump(&w->st.tcp_bad_closed, 1);
+			c->closing = true;
+			break;
+		}
+		if (c->in_len - off < 2 + len)
+			break;
+		server_query q = {
+			.req = c->in + off + 2, .req_len = len, .peer = &c->peer,
+			.local = &s->bound[c->li], .transport = SERVER_TCP, .worker = w->id,
+			.resp = w->tcp_resp, .resp_max = SERVER_MSG_MAX,
+		};
+		int r = s->cfg.handler(w->ctx, &q);
+		nq++;
+		off += 2 + len;
+		if (r <= 0) {
+			ndrop++;
+			c->closing = true;
+			break;
+		}
+		if (r > SERVER_MSG_MAX)
+			fatal("server: handler returned %d, beyond resp_max %d", r, SERVER_MSG_MAX);
+		if (!conn_queue(c, w->tcp_resp, (size_t)r)) {
+			log_warn("server: out of memory for a TCP response");
+			ok = false;
+			break;
+		}
+		nresp++;
+	}
+	if (c->closing) {
+		c->in_len = 0;
+	} else if (off) {
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+	bump(&w->st.tcp_queries, nq);
+	bump(&w->st.responses, nresp);
+	bump(&w->st.dropped, ndrop);
+	return ok;
+}
+
+/* Reads what is available. Returns false when the connection must close. */
+static bool conn_read(worker *w, conn *c)
+{
+	for (int round = 0; round < 8 && !c->closing && !c->paused; round++) {
+		size_t need = c->in_len < 2 ? TCP_IN_INIT : 2 + ((size_t)c->in[0] << 8 | c->in[1]);
+		if (c->in_cap < need || c->in_len == c->in_cap) {
+			size_t cap = c->in_cap ? c->in_cap * 2 : TCP_IN_INIT;
+			if (cap < need)
+				cap = need;
+			if (cap > TCP_IN_MAX)
+				cap = TCP_IN_MAX;
+			if (cap > c->in_cap) {
+				uint8_t *p = realloc(c->in, cap);
+				if (!p)
+					return false;
+				c->in = p;
+				c->in_cap = cap;
+			}
+		}
+		size_t room = c->in_cap - c->in_len;
+		ssize_t r = recv(c->fd, c->in + c->in_len, room, MSG_DONTWAIT);
+		if (r > 0) {
+			c->in_len += (size_t)r;
+			conn_touch(w, c);
+			if (!conn_process(w, c))
+				return false;
+			if ((size_t)r < room)
+				break;
+			continue;
+		}
+		if (r == 0) { /* EOF: answer what was complete, then close */
+			c->closing = true;
+			c->in_len = 0;
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		return false;
+	}
+	return true;
+}
+
+/* Flushes, then closes or re-arms c. */
+static void conn_settle(worker *w, conn *c)
+{
+	if (!conn_flush(w, c)) {
+		conn_close(w, c);
+		return;
+	}
+	if (c->paused && conn_pending(c) < w->s->cfg.tcp_out_max) {
+		if (!conn_process(w, c) || !conn_flush(w, c)) {
+			conn_close(w, c);
+			return;
+		}
+	}
+	if (c->closing && !conn_pending(c)) {
+		conn_close(w, c);
+		return;
+	}
+	uint32_t ev = (c->closing || c->paused ? 0 : EPOLLIN) | (conn_pending(c) ? EPOLLOUT : 0);
+	if (ev != c->events) {
+		struct epoll_event e = { .events = ev,
+					 .data.u64 = ev_key(TAG_CONN, c->gen, (uint32_t)(c - w->conns)) };
+		if (epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &e) < 0) {
+			conn_close(w, c);
+			return;
+		}
+		c->events = ev;
+	}
+}
+
+static void conn_event(worker *w, conn *c, uint32_t events)
+{
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		conn_close(w, c);
+		return;
+	}
+	if ((events & EPOLLIN) && !conn_read(w, c)) {
+		conn_close(w, c);
+		return;
+	}
+	conn_settle(w, c);
+}
+
+static void set_listen(worker *w, uint32_t ev)
+{
+	server *s = w->s;
+	size_t nl = s->cfg.nlisten;
+	for (size_t i = 0; i < nl; i++) {
+		int fd = s->tcp_fd[w->id * nl + i];
+		struct epoll_event e = { .events = ev, .data.u64 = ev_key(TAG_LISTEN, 0, (uint32_t)i) };
+		if (fd >= 0)
+			epoll_ctl(w->ep, EPOLL_CTL_MOD, fd, &e);
+	}
+}
+
+static void tcp_accept(worker *w, size_t li)
+{
+	server *s = w->s;
+	int lfd = s->tcp_fd[w->id * s->cfg.nlisten + li];
+	for (int k = 0; k < ACCEPT_ROUNDS; k++) {
+		net_addr peer;
+		socklen_t len = sizeof(peer.u);
+		int fd = accept4(lfd, &peer.u.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			if (e == EAGAIN || e == EWOULDBLOCK)
+				return;
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+				if (w->lru_head) { /* free a descriptor and retry */
+					bump(&w->st.tcp_evicted, 1);
+					conn_close(w, w->lru_head);
+					continue;
+				}
+				log_warn("server: accept: %s; pausing for %d ms", strerror(e), ACCEPT_PAUSE_MS);
+				w->accept_resume = w->now + ACCEPT_PAUSE_MS;
+				set_listen(w, 0);
+				return;
+			}
+			if (e == EINTR || e == ECONNABORTED || e == EPROTO || e == EPERM)
+				continue;
+			log_warn("server: accept: %s", strerror(e));
+			return;
+		}
+		peer.len = len;
+		if (w->nconn >= s->cfg.tcp_max_clients && w->lru_head) {
+			bump(&w->st.tcp_evicted, 1);
+			conn_close(w, w->lru_head);
+		}
+		conn *c = w->free;
+		if (!c) { /* cannot happen: nconn < max_clients here */
+			close(fd);
+			continue;
+		}
+		sockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+		struct epoll_event e = { .events = EPOLLIN,
+					 .data.u64 = ev_key(TAG_CONN, c->gen, (uint32_t)(c - w->conns)) };
+		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
+			close(fd);
+			continue;
+		}
+		w->free = c->free_next;
+		c->fd = fd;
+		c->li = (uint32_t)li;
+		c->events = EPOLLIN;
+		c->closing = c->paused = false;
+		c->peer = peer;
+		c->in_len = c->in_cap = c->out_off = c->out_len = c->out_cap = 0;
+		c->last = w->now;
+		lru_append(w, c);
+		w->nconn++;
+		bump(&w->st.tcp_accepted, 1);
+		atomic_store_explicit(&w->st.tcp_open, w->nconn, memory_order_relaxed);
+	}
+}
+
+/* ---------- UDP ---------- */
+
+/* Reads the destination address of datagram i (packet info) into w->local[i]
+ * and prepares the matching source control message in txctl[slot]. Returns
+ * the control length for the reply (0: none found). */
+static size_t udp_pktinfo(worker *w, size_t li, unsigned i, unsigned slot)
+{
+	struct msghdr *mh = &w->rx[i].msg_hdr;
+	net_addr *loc = &w->local[i];
+	*loc = w->s->bound[li];
+	memset(&w->txctl[slot], 0, sizeof(w->txctl[slot]));
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		struct msghdr out = { .msg_control = w->txctl[slot].buf,
+				      .msg_controllen = sizeof(w->txctl[slot].buf) };
+		struct cmsghdr *oc = CMSG_FIRSTHDR(&out);
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
+		    addr_family(loc) == AF_INET) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			loc->u.in4.sin_addr = pi.ipi_addr;
+			struct in_pktinfo po = { .ipi_ifindex = 0, .ipi_spec_dst = pi.ipi_addr };
+			oc->cmsg_level = IPPROTO_IP;
+			oc->cmsg_type = IP_PKTINFO;
+			oc->cmsg_len = CMSG_LEN(sizeof(po));
+			memcpy(CMSG_DATA(oc), &po, sizeof(po));
+			return CMSG_SPACE(sizeof(po));
+		}
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO &&
+		    addr_family(loc) == AF_INET6) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			loc->u.in6.sin6_addr = pi.ipi6_addr;
+			bool ll = IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr);
+			loc->u.in6.sin6_scope_id = ll ? (uint32_t)pi.ipi6_ifindex : 0;
+			struct in6_pktinfo po = { .ipi6_addr = pi.ipi6_addr,
+						  .ipi6_ifindex = ll ? pi.ipi6_ifindex : 0 };
+			oc->cmsg_level = IPPROTO_IPV6;
+			oc->cmsg_type = IPV6_PKTINFO;
+			oc->cmsg_len = CMSG_LEN(sizeof(po));
+			memcpy(CMSG_DATA(oc), &po, sizeof(po));
+			return CMSG_SPACE(sizeof(po));
+		}
+	}
+	return 0;
+}
+
+static void udp_send(worker *w, int fd, unsigned nout)
+{
+	unsigned sent = 0, waits = 0;
+	while (sent < nout) {
+		int r = sendmmsg(fd, w->tx + sent, nout - sent, MSG_DONTWAIT);
+		if (r > 0) {
+			sent += (unsigned)r;
+			bump(&w->st.responses, (uint64_t)r);
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+			if (waits++ < 2) {
+				struct pollfd p = { .fd = fd, .events = POLLOUT };
+				poll(&p, 1, 10);
+				continue;
+			}
+			bump(&w->st.send_errors, nout - sent);
+			return;
+		}
+		bump(&w->st.send_errors, 1); /* this one datagram is refused: skip it */
+		sent++;
+	}
+}
+
+static void udp_read(worker *w, size_t li)
+{
+	server *s = w->s;
+	int fd = s->udp_fd[w->id * s->cfg.nlisten + li];
+	bool pkt = s->pktinfo[li];
+	for (int round = 0; round < UDP_ROUNDS; round++) {
+		for (unsigned i = 0; i < SERVER_UDP_BATCH; i++) {
+			struct msghdr *mh = &w->rx[i].msg_hdr;
+			w->rxiov[i].iov_base = w->rxbuf + (size_t)i * UDP_SLOT;
+			w->rxiov[i].iov_len = UDP_SLOT;
+			mh->msg_name = &w->peer[i].u;
+			mh->msg_namelen = sizeof(w->peer[i].u);
+			mh->msg_iov = &w->rxiov[i];
+			mh->msg_iovlen = 1;
+			mh->msg_control = pkt ? w->rxctl[i].buf : NULL;
+			mh->msg_controllen = pkt ? sizeof(w->rxctl[i].buf) : 0;
+			mh->msg_flags = 0;
+		}
+		int n = recvmmsg(fd, w->rx, SERVER_UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return; /* EAGAIN, or a transient error: epoll tells us again */
+		unsigned nout = 0;
+		uint64_t nq = 0, ndrop = 0, ntrunc = 0;
+		for (unsigned i = 0; i < (unsigned)n; i++) {
+			struct msghdr *mh = &w->rx[i].msg_hdr;
+			w->peer[i].len = mh->msg_namelen;
+			if (mh->msg_flags & MSG_TRUNC) {
+				ntrunc++;
+				continue;
+			}
+			size_t ctl = 0;
+			const net_addr *local = &s->bound[li];
+			if (pkt) {
+				ctl = udp_pktinfo(w, li, i, nout);
+				local = &w->local[i];
+			}
+			uint8_t *resp = w->txbuf + (size_t)nout * UDP_SLOT;
+			server_query q = {
+				.req = w->rxbuf + (size_t)i * UDP_SLOT, .req_len = w->rx[i].msg_len,
+				.peer = &w->peer[i], .local = local, .transport = SERVER_UDP,
+				.worker = w->id, .resp = resp, .resp_max = SERVER_MSG_MAX,
+			};
+			int r = s->cfg.handler(w->ctx, &q);
+			nq++;
+			if (r <= 0) {
+				ndrop++;
+				continue;
+			}
+			if (r > SERVER_MSG_MAX)
+				fatal("server: handler returned %d, beyond resp_max %d", r, SERVER_MSG_MAX);
+			struct msghdr *oh = &w->tx[nout].msg_hdr;
+			w->txiov[nout].iov_base = resp;
+			w->txiov[nout].iov_len = (size_t)r;
+			oh->msg_name = &w->peer[i].u;
+			oh->msg_namelen = w->peer[i].len;
+			oh->msg_iov = &w->txiov[nout];
+			oh->msg_iovlen = 1;
+			oh->msg_control = ctl ? w->txctl[nout].buf : NULL;
+			oh->msg_controllen = ctl;
+			oh->msg_flags = 0;
+			nout++;
+		}
+		bump(&w->st.udp_queries, nq);
+		bump(&w->st.dropped, ndrop);
+		if (ntrunc)
+			bump(&w->st.udp_truncated, ntrunc);
+		if (nout)
+			udp_send(w, fd, nout);
+		if (n < SERVER_UDP_BATCH)
+			return;
+	}
+}
+
+/* ---------- workers ---------- */
+
+static void pin_cpu(unsigned id)
+{
+	cpu_set_t set, one;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) == 0)
+		return;
+	unsigned k = id % (unsigned)CPU_COUNT(&set);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &set) || k--)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		int e = pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+		if (e)
+			log_warn("server: cannot pin worker %u to CPU %d: %s", id, cpu, strerror(e));
+		return;
+	}
+}
+
+static int next_timeout(worker *w)
+{
+	int64_t t = -1;
+	if (w->lru_head) {
+		int64_t d = (int64_t)(w->lru_head->last + w->s->cfg.tcp_idle_ms) - (int64_t)w->now;
+		t = d < 0 ? 0 : d;
+	}
+	if (w->accept_resume) {
+		int64_t d = (int64_t)w->accept_resume - (int64_t)w->now;
+		if (d < 0)
+			d = 0;
+		if (t < 0 || d < t)
+			t = d;
+	}
+	/* CLOCK_MONOTONIC_COARSE ticks in jiffies: wait one more so a deadline
+	 * is really past when the loop wakes up. */
+	return t < 0 ? -1 : (int)(t > 3600000 ? 3600000 : t + 5);
+}
+
+static void *worker_main(void *arg)
+{
+	worker *w = arg;
+	server *s = w->s;
+	struct epoll_event evs[MAX_EVENTS];
+	if (s->cfg.cpu_pin)
+		pin_cpu(w->id);
+	w->now = now_ms();
+	for (;;) {
+		int n = epoll_wait(w->ep, evs, MAX_EVENTS, next_timeout(w));
+		if (n < 0 && errno != EINTR)
+			fatal("server: epoll_wait: %s", strerror(errno));
+		w->now = now_ms();
+		for (int k = 0; k < n; k++) {
+			uint64_t key = evs[k].data.u64;
+			unsigned tag = (unsigned)(key >> 56);
+			uint32_t idx = (uint32_t)key;
+			if (tag == TAG_STOP)
+				goto out;
+			if (tag == TAG_UDP) {
+				udp_read(w, idx);
+			} else if (tag == TAG_LISTEN) {
+				tcp_accept(w, idx);
+			} else {
+				conn *c = &w->conns[idx];
+				if (c->fd >= 0 && ((c->gen ^ (uint32_t)(key >> 32)) & 0xffffff) == 0)
+					conn_event(w, c, evs[k].events);
+			}
+		}
+		while (w->lru_head && w->now - w->lru_head->last >= s->cfg.tcp_idle_ms) {
+			bump(&w->st.tcp_idle_closed, 1);
+			conn_close(w, w->lru_head);
+		}
+		if (w->accept_resume && w->now >= w->accept_resume) {
+			w->accept_resume = 0;
+			set_listen(w, EPOLLIN);
+		}
+	}
+out:
+	while (w->lru_head)
+		conn_close(w, w->lru_head);
+	return NULL;
+}
+
+/* Frees what a worker holds but its counters (stats stay readable). */
+static void worker_release(worker *w)
+{
+	if (w->ep >= 0)
+		close(w->ep);
+	w->ep = -1;
+	free(w->rxbuf);
+	free(w->txbuf);
+	free(w->tcp_resp);
+	free(w->conns);
+	w->rxbuf = w->txbuf = w->tcp_resp = NULL;
+	w->conns = NULL;
+}
+
+static int epoll_add(int ep, int fd, uint64_t key)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.u64 = key };
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+static int worker_new(server *s, unsigned id, worker **out)
+{
+	void *mem = NULL;
+	if (posix_memalign(&mem, 64, sizeof(worker)))
+		return seterr(s, DNS_ENOMEM, "out of memory");
+	worker *w = mem;
+	memset(w, 0, sizeof(*w));
+	*out = w;
+	w->s = s;
+	w->id = id;
+	w->ep = -1;
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (w->ep < 0)
+		return seterr(s, DNS_EIO, "epoll_create1: %s", strerror(errno));
+	if (!s->cfg.no_udp) {
+		w->rxbuf = malloc((size_t)SERVER_UDP_BATCH * UDP_SLOT);
+		w->txbuf = malloc((size_t)SERVER_UDP_BATCH * UDP_SLOT);
+		if (!w->rxbuf || !w->txbuf)
+			return seterr(s, DNS_ENOMEM, "out of memory");
+	}
+	if (!s->cfg.no_tcp) {
+		unsigned m = s->cfg.tcp_max_clients;
+		w->tcp_resp = malloc(SERVER_MSG_MAX);
+		w->conns = calloc(m, sizeof(conn));
+		if (!w->tcp_resp || !w->conns)
+			return seterr(s, DNS_ENOMEM, "out of memory");
+		for (unsigned i = m; i-- > 0;) {
+			w->conns[i].fd = -1;
+			w->conns[i].free_next = w->free;
+			w->free = &w->conns[i];
+		}
+	}
+	size_t nl = s->cfg.nlisten;
+	if (epoll_add(w->ep, s->stopfd, ev_key(TAG_STOP, 0, 0)) < 0)
+		return seterr(s, DNS_EIO, "epoll_ctl: %s", strerror(errno));
+	for (size_t i = 0; i < nl; i++) {
+		int u = s->udp_fd[id * nl + i], t = s->tcp_fd[id * nl + i];
+		if ((u >= 0 && epoll_add(w->ep, u, ev_key(TAG_UDP, 0, (uint32_t)i)) < 0) ||
+		    (t >= 0 && epoll_add(w->ep, t, ev_key(TAG_LISTEN, 0, (uint32_t)i)) < 0))
+			return seterr(s, DNS_EIO, "epoll_ctl: %s", strerror(errno));
+	}
+	return 0;
+}
+
+/* Waits in the control thread for stop, reload and signals. */
+static void control_loop(server *s, int sigfd)
+{
+	struct pollfd p[3] = {
+		{ .fd = s->stopfd, .events = POLLIN },
+		{ .fd = s->reloadfd, .events = POLLIN },
+		{ .fd = sigfd, .events = POLLIN },
+	};
+	for (;;) {
+		if (poll(p, sigfd >= 0 ? 3 : 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("server: poll: %s", strerror(errno));
+		}
+		if (p[0].revents)
+			return;
+		if (p[1].revents) {
+			uint64_t v;
+			if (read(s->reloadfd, &v, sizeof(v)) == sizeof(v) && s->cfg.reload)
+				s->cfg.reload(s->cfg.app);
+		}
+		if (sigfd >= 0 && p[2].revents) {
+			struct signalfd_siginfo si;
+			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					log_info("SIGHUP: reloading");
+					if (s->cfg.reload)
+						s->cfg.reload(s->cfg.app);
+				} else {
+					log_info("signal %u: stopping", si.ssi_signo);
+					server_stop(s);
+					return;
+				}
+			}
+		}
+	}
+}
+
+int server_run(server *s)
+{
+	if (s->ran)
+		return seterr(s, DNS_EINVAL, "server_run called twice");
+	s->ran = true;
+	int rc = server_bind(s);
+	if (rc < 0)
+		return rc;
+	unsigned n = s->nthreads;
+	s->w = calloc(n, sizeof(worker *));
+	if (!s->w)
+		return seterr(s, DNS_ENOMEM, "out of memory");
+	for (unsigned i = 0; i < n && !rc; i++)
+		rc = worker_new(s, i, &s->w[i]);
+	for (unsigned i = 0; i < n && !rc; i++) {
+		if (s->cfg.ctx_new && (rc = s->cfg.ctx_new(s->cfg.app, i, &s->w[i]->ctx)) < 0) {
+			seterr(s, rc, "cannot create the context of worker %u: %s", i, dns_strerror(rc));
+			for (unsigned j = 0; j < i; j++)
+				if (s->cfg.ctx_free)
+					s->cfg.ctx_free(s->cfg.app, j, s->w[j]->ctx);
+		}
+	}
+	int sigfd = -1;
+	if (!rc && s->cfg.handle_signals) {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+		if (sigfd < 0)
+			rc = seterr(s, DNS_EIO, "signalfd: %s", strerror(errno));
+	}
+	if (!rc) {
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		for (unsigned i = 0; i < n && !rc; i++) {
+			int e = pthread_create(&s->w[i]->th, NULL, worker_main, s->w[i]);
+			if (e)
+				rc = seterr(s, DNS_EIO, "cannot start worker %u: %s", i, strerror(e));
+			else
+				s->w[i]->started = true;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (!rc)
+			control_loop(s, sigfd);
+		server_stop(s);
+		for (unsigned i = 0; i < n; i++)
+			if (s->w[i]->started)
+				pthread_join(s->w[i]->th, NULL);
+		for (unsigned i = 0; i < n; i++)
+			if (s->cfg.ctx_free)
+				s->cfg.ctx_free(s->cfg.app, i, s->w[i]->ctx);
+	}
+	if (sigfd >= 0)
+		close(sigfd);
+	size_t nfd = (size_t)n * s->cfg.nlisten;
+	close_fds(s->udp_fd, nfd);
+	close_fds(s->tcp_fd, nfd);
+	for (unsigned i = 0; i < n && s->w[i]; i++)
+		worker_release(s->w[i]);
+	return rc;
+}
