@@ -14,7 +14,33 @@
  * Name compression on write follows RFC 3597 §4: only the names of NS, MD,
  * MF, CNAME, SOA, MB, MG, MR, PTR, MINFO and MX are compressed; on read,
  * compressed names are also accepted in RP, AFSDB, RT, SIG, PX, NXT, NAPTR,
- * KX, SRV and DNAME, and nowhere else. */
+ * KX, SRV and DNAME, and nowhere else (a pointer elsewhere is DNS_EFORMAT).
+ *
+ * Validation is the same on both paths, so anything rdata_unpack accepts
+ * prints with rdata_to_text and parses back with rdata_from_text to the
+ * identical storage (fuzz_rdata checks this). Notable rules: RDATA must be
+ * consumed exactly; TXT/SPF need at least one string; NSEC/NSEC3/CSYNC type
+ * bitmaps need increasing windows of 1..32 octets without a trailing zero
+ * octet; NSEC3 next-hash is non-empty; CAA tags are 1+ letters/digits;
+ * IPSECKEY gateway types are 0..3; SVCB/HTTPS SvcParams (RFC 9460) must
+ * have strictly increasing keys (text is sorted on input), no key 65535,
+ * well-formed values for keys 0-6 and every "mandatory" key present.
+ *
+ * Text conventions (close to dig/ldns): names absolute; character-strings
+ * always quoted with \" \\ and \DDD escapes; hex upper-case without
+ * spaces (DS, SSHFP, TLSA, NSEC3 salt, \# data); base64 without spaces;
+ * RRSIG times as YYYYMMDDHHmmSS (plain integers accepted on input); DNSSEC
+ * algorithms printed as numbers (mnemonics accepted); CERT type as a
+ * mnemonic; SOA timers printed as seconds (1h30m style accepted);
+ * SvcParams as key=value unquoted, with \DDD for blanks, quotes, ';', '(',
+ * ')' and '\' (value lists use RFC 9460's "\," inside an item). NULL, NXT
+ * and all types without typed support (LOC, WKS, APL, ...) print as
+ * `\# len HEX`; a typed record whose text would be empty does too.
+ *
+ * Tokens: rdata_from_text treats an unquoted "\#" first token as RFC 3597
+ * form. For SvcParams it accepts key=value, key="value" inside one token,
+ * and the split form `key=` followed by a quoted token. Base64/hex fields
+ * at the end of RDATA may be split over any number of tokens. */
 #ifndef ANTIDOTE_DNS_RDATA_H
 #define ANTIDOTE_DNS_RDATA_H
 
@@ -35,24 +61,34 @@ typedef struct rdata_tok {
 
 #define RDATA_ERRLEN 160
 
-/* Parses the RDATA of `type` from ntok tokens; relative names get origin.
- * Appends the storage form to out. On failure returns a negative code and,
- * when err is non-NULL, a message naming the bad field (no file:line). */
+/* Parses the RDATA of `type` from ntok tokens; relative names get origin
+ * (may be NULL: then relative names are DNS_ESYNTAX). Appends the storage
+ * form to out and returns its length (≤ 65535). On failure nothing is
+ * appended, a negative code is returned and, when err is non-NULL, err
+ * (RDATA_ERRLEN bytes) gets a message naming the bad field and token (no
+ * file:line). No allocation, except a rare malloc when SvcParams are given
+ * out of key order. */
 int rdata_from_text(uint16_t type, const rdata_tok *tok, size_t ntok,
 		    const uint8_t *origin, wire_wr *out, char *err);
 
 /* Reads rdlen bytes of RDATA at r (r->msg is the message, for pointers),
  * validates the type's structure and appends the storage form to out.
- * On success r has moved past the RDATA; on failure the code is returned
- * and also left in r->err. */
+ * Returns the storage length (may exceed rdlen after decompression, never
+ * more than 65535). On success r has moved past the RDATA; on failure the code is
+ * returned and also left in r->err, and nothing is appended to out. Codes:
+ * DNS_ETRUNC (message shorter than rdlen), DNS_EFORMAT (structure), DNS_EPTR /
+ * DNS_ELABEL / DNS_ENAMELEN (names), DNS_ESPACE (out full). */
 int rdata_unpack(uint16_t type, wire_rd *r, uint16_t rdlen, wire_wr *out);
 
 /* Writes storage-form RDATA (without the RDLENGTH field) to w, compressing
- * names against ct for the RFC 3597 well-known types when ct is non-NULL. */
+ * names against ct for the RFC 3597 well-known types when ct is non-NULL.
+ * Returns 0, w->err, or DNS_EFORMAT for corrupt storage. */
 int rdata_pack(uint16_t type, const uint8_t *rdata, uint16_t rdlen, wire_wr *w, name_ctab *ct);
 
-/* Presentation form of storage-form RDATA, NUL-terminated. Returns the
- * length or a negative code (DNS_ESPACE if cap is too small). */
+/* Presentation form of storage-form RDATA, NUL-terminated, one line.
+ * Returns the length or a negative code (DNS_ESPACE if cap is too small,
+ * DNS_EFORMAT for corrupt storage). Worst case is about 4 chars per RDATA
+ * octet (\DDD in strings), so 4 * rdlen + 64 always suffices. */
 int rdata_to_text(uint16_t type, const uint8_t *rdata, uint16_t rdlen, char *out, size_t cap);
 
 /* The domain name embedded in RDATA that additional-section processing
@@ -60,7 +96,8 @@ int rdata_to_text(uint16_t type, const uint8_t *rdata, uint16_t rdlen, char *out
  * a pointer into rdata or NULL for types that have none. */
 const uint8_t *rdata_target(uint16_t type, const uint8_t *rdata, uint16_t rdlen);
 
-/* Whole record in presentation form: "owner TTL CLASS TYPE RDATA". */
+/* Whole record in presentation form, tab-separated on one line:
+ * "owner<TAB>TTL<TAB>CLASS<TAB>TYPE<TAB>RDATA"; no trailing newline. */
 int rr_to_text(const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
 	       const uint8_t *rdata, uint16_t rdlen, char *out, size_t cap);
 

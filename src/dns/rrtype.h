@@ -27,6 +27,8 @@ enum rr_class {
 	CLASS_IN = 1, CLASS_CH = 3, CLASS_HS = 4, CLASS_NONE = 254, CLASS_ANY = 255,
 };
 
+/* Static mnemonic of a type antidote knows by name, or NULL. */
+const char *rrtype_name(uint16_t type);
 /* Writes the mnemonic into buf (≥ 16 bytes) and returns buf. */
 const char *rrtype_to_text(uint16_t type, char *buf);
 const char *rrclass_to_text(uint16_t rclass, char *buf);
