@@ -307,6 +307,15 @@ int msg_wr_header(msg_wr *mw, uint16_t id, uint16_t flags)
 	return 0;
 }
 
+int msg_wr_reply(msg_wr *mw, const msg *q, uint16_t flags)
+{
+	uint16_t f = (uint16_t)(MSG_QR | (q->hdr.flags & (MSG_OPCODE_MASK | MSG_RD | MSG_CD)) | flags);
+	int rc = msg_wr_header(mw, q->hdr.id, f);
+	if (rc == 0 && q->qname_len)
+		rc = msg_wr_question(mw, q->qname, q->qtype, q->qclass);
+	return rc;
+}
+
 int msg_wr_question(msg_wr *mw, const uint8_t *qname, uint16_t qtype, uint16_t qclass)
 {
 	if (mw->section != MSG_QUESTION || wire_wr_off(&mw->w) < MSG_HDRLEN)

@@ -37,6 +37,9 @@
  * m->qname_len > 0 means the first question was read and may be echoed too.
  * Everything else in `m` is undefined after a failure.
  *
+ * Both parsers are reentrant; msg_parse and msg_to_text use a 66 KB
+ * thread-local scratch buffer for RDATA.
+ *
  * BUILDING. msg_wr writes a message into a caller buffer whose capacity is
  * the size limit (512, the client's EDNS UDP size, or 65535 for TCP). RRs
  * are added in section order; one that does not fit is rewound completely
@@ -47,8 +50,7 @@
  *
  *	msg_wr mw;
  *	msg_wr_init(&mw, buf, q->edns.present ? q->edns.udp_size : 512);
- *	msg_wr_header(&mw, q->hdr.id, MSG_QR | MSG_AA | (q->hdr.flags & MSG_RD));
- *	msg_wr_question(&mw, q->qname, q->qtype, q->qclass);
+ *	msg_wr_reply(&mw, q, MSG_AA);   (header + question)
  *	msg_wr_reserve(&mw, edns_size(&eo));
  *	if (msg_wr_rr(&mw, MSG_ANSWER, owner, type, CLASS_IN, ttl, rd, rdlen) == DNS_ESPACE)
  *		msg_wr_set_flags(&mw, msg_wr_flags(&mw) | MSG_TC);
@@ -226,7 +228,14 @@ void msg_wr_init(msg_wr *mw, uint8_t *buf, size_t cap);
 /* Writes the 12-octet header (counts zero until msg_wr_finish). Must come
  * first. Returns 0 or DNS_ESPACE. */
 int msg_wr_header(msg_wr *mw, uint16_t id, uint16_t flags);
-/* Header flags of the message being written; set them any time. */
+/* Header + question of a reply to the parsed query q: ID echoed, flags =
+ * QR | q's opcode, RD and CD | `flags` (e.g. MSG_AA, an RCODE's low bits),
+ * and q's question when it has one (q->qname_len > 0; so this also suits
+ * a FORMERR reply after a failed parse with q->hdr_ok). Must come first.
+ * 0 or DNS_ESPACE. */
+int msg_wr_reply(msg_wr *mw, const msg *q, uint16_t flags);
+/* Header flags of the message being written; get/set them any time after
+ * msg_wr_header. */
 static inline uint16_t msg_wr_flags(const msg_wr *mw) { return wire_get_u16(mw->w.msg + 2); }
 static inline void msg_wr_set_flags(msg_wr *mw, uint16_t flags) { wire_put_u16(mw->w.msg + 2, flags); }
 /* Appends a question (before any RR: else DNS_EINVAL). 0 / DNS_ESPACE

@@ -637,6 +637,35 @@ static void build_reserve_and_marks(void **st)
 	assert_int_equal(msg_wr_finish(&mw), 17);
 }
 
+static void build_reply(void **st)
+{
+	(void)st;
+	uint8_t w[512], buf[512];
+	size_t n = hex("beef 0110 0001 0000 0000 0000 03 575757 07 6578616d706c65 03 636f6d 00 001c 0001", w);
+	msg q, m;
+	assert_int_equal(msg_parse_query(&q, w, n), 0);
+	msg_wr mw;
+	msg_wr_init(&mw, buf, sizeof(buf));
+	assert_int_equal(msg_wr_reply(&mw, &q, MSG_AA | RCODE_NXDOMAIN), 0);
+	int len = msg_wr_finish(&mw);
+	assert_int_equal(len, (int)n);
+	assert_int_equal(parse2(&m, buf, (size_t)len), 0);
+	assert_int_equal(m.hdr.id, 0xbeef);
+	assert_int_equal(m.hdr.flags, MSG_QR | MSG_AA | MSG_RD | MSG_CD | RCODE_NXDOMAIN);
+	assert_memory_equal(m.qname, "\3WWW\7example\3com", 17); /* case kept */
+	assert_int_equal(m.qtype, RR_AAAA);
+	/* FORMERR after a failed parse: header only */
+	w[5] = 2;
+	int rc = msg_parse_query(&q, w, n);
+	assert_true(msg_err_is_formerr(&q, rc));
+	msg_wr_init(&mw, buf, sizeof(buf));
+	assert_int_equal(msg_wr_reply(&mw, &q, RCODE_FORMERR), 0);
+	assert_int_equal(msg_wr_finish(&mw), 12);
+	assert_int_equal(msg_parse(&m, buf, 12, rrs, MSG_MAXRRS), 0);
+	assert_int_equal(m.hdr.flags, MSG_QR | MSG_RD | MSG_CD | RCODE_FORMERR);
+	assert_int_equal(m.hdr.qdcount, 0);
+}
+
 static void text_form(void **st)
 {
 	(void)st;
@@ -722,6 +751,7 @@ int main(void)
 		cmocka_unit_test(build_round_trip),
 		cmocka_unit_test(build_truncation),
 		cmocka_unit_test(build_reserve_and_marks),
+		cmocka_unit_test(build_reply),
 		cmocka_unit_test(text_form),
 		cmocka_unit_test(corpus_agreement),
 	};
