@@ -38,6 +38,7 @@ for f in "$BUILD"/fuzz/fuzz_*; do
 done
 
 for s in tests/e2e/*.sh; do
+  [ "$(basename "$s")" = lib.sh ] && continue  # helpers, not a test
   [ -e "$s" ] || continue
   name=e2e/$(basename "$s" .sh); [[ $name == $filter ]] || continue
   out=$log/$(basename "$s").log

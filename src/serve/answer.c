@@ -57,7 +57,7 @@ static const uint8_t *keep_name(answer_ctx *c, const uint8_t *name)
 /* Schedules an RRset; an RRset already scheduled moves to the earlier
  * section. Returns false when it was already there (a loop, for CNAMEs). */
 static bool add_item(answer_ctx *c, unsigned sec, const zone *z, const uint8_t *owner,
-		     const zone_rrset *s, const zone_node *sigs, uint32_t ttl)
+		     const zone_rrset *s, const zone_node *sigs, bool fixed_ttl, uint32_t ttl)
 {
 	for (unsigned i = 0; i < c->nitems; i++) {
 		answer_item *it = &c->items[i];
@@ -77,6 +77,7 @@ static bool add_item(answer_ctx *c, unsigned sec, const zone *z, const uint8_t *
 	it->sigs = sigs;
 	it->z = z;
 	it->ttl = ttl;
+	it->fixed_ttl = fixed_ttl;
 	it->section = (uint8_t)sec;
 	return true;
 }
@@ -120,16 +121,16 @@ static void add_additional(answer_ctx *c, const zone *z, const zone_rrset *s, bo
 		const zone_rrset *a = zone_rrset_find(n, RR_A);
 		const zone_rrset *aaaa = zone_rrset_find(n, RR_AAAA);
 		if (a)
-			add_item(c, SEC_AR_A, z, owner, a, n, a->ttl);
+			add_item(c, SEC_AR_A, z, owner, a, n, false, 0);
 		if (aaaa)
-			add_item(c, SEC_AR_AAAA, z, owner, aaaa, n, aaaa->ttl);
+			add_item(c, SEC_AR_AAAA, z, owner, aaaa, n, false, 0);
 	}
 }
 
 static bool add_rrset(answer_ctx *c, unsigned sec, const zone *z, const uint8_t *owner,
 		      const zone_node *node, const zone_rrset *s)
 {
-	bool added = add_item(c, sec, z, owner, s, node, s->ttl);
+	bool added = add_item(c, sec, z, owner, s, node, false, 0);
 	switch (s->type) {
 	case RR_NS:
 		add_additional(c, z, s, true);
@@ -137,6 +138,7 @@ static bool add_rrset(answer_ctx *c, unsigned sec, const zone *z, const uint8_t 
 	case RR_MB:
 	case RR_MX:
 	case RR_KX:
+	case RR_SRV:
 		add_additional(c, z, s, false);
 		break;
 	default:
@@ -147,14 +149,14 @@ static bool add_rrset(answer_ctx *c, unsigned sec, const zone *z, const uint8_t 
 
 static void add_soa(answer_ctx *c, const zone *z)
 {
-	add_item(c, SEC_NS, z, z->apex->name, z->soa, z->apex, z->neg_ttl);
+	add_item(c, SEC_NS, z, z->apex->name, z->soa, z->apex, true, z->neg_ttl);
 }
 
 static void add_nsec_node(answer_ctx *c, const zone *z, const zone_node *n)
 {
 	const zone_rrset *s = n ? zone_rrset_find(n, RR_NSEC) : NULL;
 	if (s)
-		add_item(c, SEC_NS, z, n->name, s, n, s->ttl);
+		add_item(c, SEC_NS, z, n->name, s, n, false, 0);
 }
 
 /* ---- NSEC3 (RFC 5155 §7.2) ---- */
@@ -172,7 +174,7 @@ static void add_n3(answer_ctx *c, const zone *z, const zone_nsec3 *e)
 		return;
 	const zone_rrset *s = zone_rrset_find(e->node, RR_NSEC3);
 	if (s)
-		add_item(c, SEC_NS, z, e->node->name, s, e->node, s->ttl);
+		add_item(c, SEC_NS, z, e->node->name, s, e->node, false, 0);
 }
 
 /* Closest encloser proof for name: the NSEC3 matching the closest provable
@@ -244,16 +246,23 @@ static void lookup(answer_ctx *c, const zoneset *zs, const uint8_t *qname, uint1
 static void answer_nodata(answer_ctx *c, const zone *z, const zone_node *orig,
 			  const uint8_t *name, uint16_t qtype)
 {
-	if (c->chain == 0)
-		add_soa(c, z);
+	add_soa(c, z);
 	if (!c->dnssec || !z->secure)
 		return;
 	if (z->nsec3) {
-		if (orig && name_is_wildcard(orig->name) && !name_eq(orig->name, name)) {
-			/* wildcard NODATA: CE proof + NSEC3 matching the wildcard */
-			int ce = n3_closest_encloser(c, z, name);
-			(void)ce;
+		if (orig && name_is_wildcard(orig->name)) {
+			/* Wildcard NODATA (RFC 5155 §7.2.5), also when the
+			 * wildcard itself is asked for, as NSD does: NSEC3s
+			 * matching the closest encloser, covering the next
+			 * closer name and matching the wildcard, in NSD's order
+			 * (it decides what survives truncation). */
 			bool match;
+			const uint8_t *ce = name_parent(orig->name);
+			const zone_nsec3 *e;
+			if (qtype == RR_DS && (e = n3_lookup(z, name, &match)) && match)
+				add_n3(c, z, e);
+			add_n3(c, z, n3_lookup(z, ce, &match));
+			add_n3(c, z, n3_lookup(z, ancestor(name, name_labels(ce) + 1), &match));
 			add_n3(c, z, n3_lookup(z, orig->name, &match));
 		} else {
 			n3_nodata(c, z, orig ? orig->name : name, qtype);
@@ -351,9 +360,21 @@ static void answer_dname(answer_ctx *c, const zoneset *zs, const zone *z, const 
 	cn->type = RR_CNAME;
 	cn->count = 1;
 	cn->ttl = s->ttl;
+	rd->ttl = s->ttl;
 	cn->rrs = rd;
-	add_item(c, SEC_AN, z, qname, cn, NULL, cn->ttl);
-	follow(c, zs, rd->data, qtype);
+	add_item(c, SEC_AN, z, qname, cn, NULL, false, 0);
+	if (qtype != RR_CNAME) /* the synthesised CNAME is the answer */
+		follow(c, zs, rd->data, qtype);
+}
+
+/* True when name has a node in a zone above z (occluded data). */
+static bool exists_above(const zoneset *zs, const zone *z, const uint8_t *name)
+{
+	size_t len = name_len(name);
+	for (const zone *p = zoneset_parent(zs, z); p; p = zoneset_parent(zs, p))
+		if (zone_lookup(p, name, len))
+			return true;
+	return false;
 }
 
 static void lookup(answer_ctx *c, const zoneset *zs, const uint8_t *qname, uint16_t qtype)
@@ -363,11 +384,20 @@ static void lookup(answer_ctx *c, const zoneset *zs, const uint8_t *qname, uint1
 		if (c->chain == 0) {
 			c->rcode = RCODE_REFUSED;
 			c->aa = false;
+			c->not_auth = true;
 		}
 		return;
 	}
 	bool exact;
 	const zone_node *n = zone_closest(z, qname, &exact);
+	if (!exact && exists_above(zs, z, qname)) {
+		/* NSD keeps one name tree for all zones: a name that exists in
+		 * a parent zone (data occluded by the cut) exists here too, and
+		 * has no data in this zone. */
+		c->aa = true;
+		answer_nodata(c, z, NULL, qname, qtype);
+		return;
+	}
 	if (exact && qtype == RR_DS && n == z->apex) {
 		/* DS lives in the parent (RFC 4035 §3.1.4.1). */
 		const zone *pz = zoneset_parent(zs, z);
@@ -406,8 +436,9 @@ static void lookup(answer_ctx *c, const zoneset *zs, const uint8_t *qname, uint1
 	}
 	if (c->dnssec && z->secure) {
 		if (z->nsec3) {
-			if (match && !exact && zone_rrset_find(match, qtype)) {
-				/* wildcard answer: NSEC3 covering the next closer name */
+			if (match && !exact) {
+				/* wildcard expansion: NSEC3 covering the next closer
+				 * name, first, whether or not the type exists */
 				const uint8_t *nc = ancestor(qname, n->labels + 1);
 				bool m;
 				add_n3(c, z, n3_lookup(z, nc, &m));
@@ -428,7 +459,8 @@ static void lookup(answer_ctx *c, const zoneset *zs, const uint8_t *qname, uint1
 	}
 	if (match) {
 		answer_domain(c, zs, z, match, owner, qname, qtype);
-	} else if (c->chain == 0) {
+	} else {
+		/* also at the end of a CNAME/DNAME chain, as NSD does */
 		c->rcode = RCODE_NXDOMAIN;
 		add_soa(c, z);
 	}
@@ -438,9 +470,9 @@ static void lookup(answer_ctx *c, const zoneset *zs, const uint8_t *qname, uint1
 
 static void encode(answer_ctx *c, msg_wr *mw)
 {
-	bool tc = false;
-	for (unsigned sec = 0; sec < SEC_COUNT && !tc; sec++) {
-		for (unsigned i = 0; i < c->nitems && !tc; i++) {
+	bool tc = false, full = false;
+	for (unsigned sec = 0; sec < SEC_COUNT && !full; sec++) {
+		for (unsigned i = 0; i < c->nitems && !full; i++) {
 			const answer_item *it = &c->items[i];
 			if (it->section != sec)
 				continue;
@@ -449,8 +481,8 @@ static void encode(answer_ctx *c, msg_wr *mw)
 			bool all = true;
 			const zone_rrset *s = it->rrset;
 			for (const zone_rdata *r = s->rrs; r && all; r = r->next)
-				all = msg_wr_rr(mw, wire_section[sec], it->owner, s->type, CLASS_IN, it->ttl,
-						r->data, r->len) == 0;
+				all = msg_wr_rr(mw, wire_section[sec], it->owner, s->type, CLASS_IN,
+						it->fixed_ttl ? it->ttl : r->ttl, r->data, r->len) == 0;
 			const zone_rrset *sig;
 			if (all && c->dnssec && it->z->secure && s->type != RR_RRSIG && it->sigs &&
 			    (sig = zone_rrset_find(it->sigs, RR_RRSIG))) {
@@ -458,12 +490,16 @@ static void encode(answer_ctx *c, msg_wr *mw)
 					if (r->len < 2 || wire_get_u16(r->data) != s->type)
 						continue;
 					all = msg_wr_rr(mw, wire_section[sec], it->owner, RR_RRSIG, CLASS_IN,
-							sig->ttl, r->data, r->len) == 0;
+							it->fixed_ttl ? it->ttl : r->ttl, r->data, r->len) == 0;
 				}
 			}
-			if (!all && sec <= SEC_NS) {
+			if (!all) {
+				/* An RRset goes in whole, with its RRSIGs, or not at
+				 * all. Answer and authority: TC=1 and stop. Additional:
+				 * stop quietly (NSD 4.6 behaviour). */
 				msg_wr_restore(mw, &mk);
-				tc = true;
+				tc = sec <= SEC_NS;
+				full = true;
 			}
 		}
 	}
@@ -497,7 +533,7 @@ int answer_query(answer_ctx *c, const zoneset *zs, const uint8_t *q, size_t qlen
 	}
 	unsigned opcode = msg_flags_opcode(m.hdr.flags);
 	uint16_t rd_op = (uint16_t)(m.hdr.flags & (MSG_RD | MSG_OPCODE_MASK));
-	if (rc < 0 || m.qname_len == 0 || m.hdr.qdcount != 1 || (m.hdr.flags & MSG_TC) ||
+	if (rc < 0 || m.qname_len == 0 || m.hdr.qdcount != 1 ||
 	    m.hdr.ancount || m.hdr.nscount || m.tsig_off ||
 	    m.hdr.arcount != (m.edns.present ? 1 : 0)) {
 		if (rc < 0 && !msg_err_is_formerr(&m, rc)) {
@@ -570,6 +606,7 @@ int answer_query(answer_ctx *c, const zoneset *zs, const uint8_t *q, size_t qlen
 	c->nitems = c->nnames = c->nsynth = c->chain = 0;
 	c->rcode = RCODE_NOERROR;
 	c->aa = false;
+	c->not_auth = false;
 	c->dnssec = m.edns.present && (m.edns.flags & EDNS_DO);
 	if (m.qclass != CLASS_IN && m.qclass != CLASS_ANY) {
 		c->rcode = RCODE_REFUSED;
@@ -577,8 +614,12 @@ int answer_query(answer_ctx *c, const zoneset *zs, const uint8_t *q, size_t qlen
 		   m.qtype == RR_MAILA || m.qtype == RR_MAILB) {
 		c->rcode = m.qtype == RR_OPT ? RCODE_FORMERR : RCODE_REFUSED;
 	} else {
+		/* Lookups use the lowercased name, so an answer never depends on
+		 * the client's case (the response cache relies on it); the
+		 * question keeps the client's case. */
 		uint8_t qname[NAME_MAXLEN];
 		memcpy(qname, m.qname, m.qname_len);
+		name_lower(qname);
 		lookup(c, zs, qname, m.qtype);
 		if (m.qclass == CLASS_ANY)
 			c->aa = false;
@@ -593,6 +634,10 @@ int answer_query(answer_ctx *c, const zoneset *zs, const uint8_t *q, size_t qlen
 		flags |= MSG_AA;
 	msg_wr_set_flags(&mw, msg_flags_set_rcode(flags, c->rcode));
 	msg_wr_release(&mw);
+	if (c->not_auth) { /* RFC 8914 EDE 20, Not Authoritative */
+		eo.ede = true;
+		eo.ede_code = 20;
+	}
 	if (m.edns.present)
 		msg_wr_edns(&mw, &eo);
 	int len = msg_wr_finish(&mw);

@@ -42,7 +42,8 @@ typedef struct answer_item {
 	const zone_rrset *rrset;
 	const zone_node *sigs;     /* node whose RRSIGs cover rrset, or NULL */
 	const zone *z;
-	uint32_t ttl;              /* TTL to write */
+	uint32_t ttl;              /* TTL to write when fixed_ttl */
+	bool fixed_ttl;            /* negative SOA: ttl for it and its RRSIGs */
 	uint8_t section;           /* enum answer_sec */
 } answer_item;
 
@@ -58,6 +59,7 @@ typedef struct answer_ctx {
 	unsigned nsynth;
 	unsigned rcode;
 	bool aa;
+	bool not_auth;             /* REFUSED: no zone for the name (EDE 20) */
 	bool dnssec;               /* DO=1 */
 	unsigned chain;            /* CNAME/DNAME links followed */
 	/* counters (per worker, read by the owner) */

@@ -198,13 +198,12 @@ int zone_add(zone *z, const uint8_t *owner, uint16_t type, uint32_t ttl,
 			errf(err, errlen, "more than one SOA record");
 			return DNS_EINVAL;
 		}
-		if (ttl < s->ttl)
-			s->ttl = ttl; /* RFC 2181 §5.2: one TTL per RRset; keep the lowest */
 	}
 	zone_rdata *r = arena_alloc(&z->mem, sizeof(*r) + rdlen);
 	if (!r)
 		return DNS_ENOMEM;
 	r->next = NULL;
+	r->ttl = ttl;
 	r->len = rdlen;
 	memcpy(r->data, rdata, rdlen);
 	*s->tail = r;

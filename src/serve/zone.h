@@ -25,6 +25,7 @@
 
 typedef struct zone_rdata {
 	struct zone_rdata *next;
+	uint32_t ttl;      /* each record keeps its own TTL, as NSD does */
 	uint16_t len;
 	uint8_t data[];
 } zone_rdata;
@@ -33,7 +34,7 @@ typedef struct zone_rrset {
 	struct zone_rrset *next;
 	uint16_t type;
 	uint16_t count;
-	uint32_t ttl;
+	uint32_t ttl;      /* the first record's TTL */
 	zone_rdata *rrs;   /* in zone-file order */
 	zone_rdata **tail; /* for appending while loading */
 } zone_rrset;
