@@ -17,14 +17,14 @@ enum kind {
 	K_END = 0,
 	K_U8, K_U16, K_U32, K_TTL, K_TIME, K_TYPE, K_ALG, K_CERTTYPE,
 	K_A, K_AAAA, K_NAME, K_STR, K_STRS, K_B64, K_HEX, K_SALT, K_B32,
-	K_BITMAP, K_CAATAG, K_LSTR, K_SVC, K_GW, K_OPAQUE,
+	K_BITMAP, K_CAATAG, K_LSTR, K_SVC, K_GW, K_OPAQUE, K_LOC,
 };
 
 static const char *const kind_name[] = {
 	"", "u8", "u16", "u32", "TTL", "timestamp", "type", "algorithm", "certificate type",
 	"IPv4 address", "IPv6 address", "domain name", "character-string", "character-strings",
 	"base64", "hex", "salt", "base32hex", "type bitmap", "CAA tag", "string", "SvcParams",
-	"gateway", "opaque data",
+	"gateway", "opaque data", "LOC",
 };
 
 enum {
@@ -62,6 +62,7 @@ static const struct rrdesc descs[RR_CAA + 1] = {
 	[RR_KEY] = D_KEY,
 	[26] = D(TF_DECOMP, K_U16, K_NAME, K_NAME), /* PX */
 	[RR_AAAA] = D(0, K_AAAA),
+	[RR_LOC] = D(0, K_LOC),
 	[30] = D(TF_DECOMP | TF_NOTEXT, K_NAME, K_OPAQUE), /* NXT */
 	[RR_SRV] = D(TF_DECOMP, K_U16, K_U16, K_U16, K_NAME),
 	[RR_NAPTR] = D(TF_DECOMP, K_U16, K_U16, K_STR, K_STR, K_STR, K_NAME),
@@ -303,7 +304,7 @@ static int unpack_typed(const struct rrdesc *d, wire_rd *in, wire_wr *out, bool 
 			if (d->k[i] == K_BITMAP ? bitmap_check(p, left) : svc_check(p, left))
 				return DNS_EFORMAT;
 			break;
-		case K_B64: case K_HEX: case K_LSTR: case K_OPAQUE:
+		case K_B64: case K_HEX: case K_LSTR: case K_OPAQUE: case K_LOC:
 			p = wire_rd_ptr(in, left);
 			break;
 		case K_GW:
@@ -698,7 +699,90 @@ static const struct {
 
 static bool is_rest(uint8_t k)
 {
-	return k == K_B64 || k == K_HEX || k == K_BITMAP || k == K_SVC || k == K_OPAQUE;
+	return k == K_B64 || k == K_HEX || k == K_BITMAP || k == K_SVC || k == K_OPAQUE || k == K_LOC;
+}
+
+/* LOC (RFC 1876) size/precision octet: mantissa and power of ten, in cm.
+ * Only the canonical encodings (1-9 x 10^0-9, or 0x00) print as text, so
+ * that text parses back to the same octet. */
+static bool loc_prec_ok(uint8_t b)
+{
+	return b == 0 || ((b >> 4) >= 1 && (b >> 4) <= 9 && (b & 15) <= 9);
+}
+
+static uint64_t loc_prec_cm(uint8_t b)
+{
+	uint64_t v = b >> 4;
+	for (unsigned e = b & 15; e; e--)
+		v *= 10;
+	return v;
+}
+
+static void tb_cm(struct tb *t, uint64_t cm)
+{
+	tb_u(t, (uint32_t)(cm / 100));
+	if (cm % 100) {
+		tb_c(t, '.');
+		tb_c(t, (char)('0' + cm % 100 / 10));
+		tb_c(t, (char)('0' + cm % 10));
+	}
+	tb_c(t, 'm');
+}
+
+static void tb_coord(struct tb *t, uint32_t v, char pos, char neg)
+{
+	uint32_t a = v >= 0x80000000u ? v - 0x80000000u : 0x80000000u - v;
+	tb_u(t, a / 3600000);
+	tb_c(t, ' ');
+	tb_u(t, a / 60000 % 60);
+	tb_c(t, ' ');
+	tb_u(t, a / 1000 % 60);
+	tb_c(t, '.');
+	char *p = tb_reserve(t, 3);
+	if (p) {
+		p[0] = (char)('0' + a % 1000 / 100);
+		p[1] = (char)('0' + a % 100 / 10);
+		p[2] = (char)('0' + a % 10);
+	}
+	tb_c(t, ' ');
+	tb_c(t, v >= 0x80000000u ? pos : neg);
+}
+
+/* Returns 1 when the LOC cannot be shown in text (caller prints \#). */
+static int tb_loc(struct tb *t, const uint8_t *p, size_t n)
+{
+	if (n != 16 || p[0] != 0 || !loc_prec_ok(p[1]) || !loc_prec_ok(p[2]) || !loc_prec_ok(p[3]))
+		return 1;
+	uint32_t lat = wire_get_u32(p + 4), lon = wire_get_u32(p + 8), alt = wire_get_u32(p + 12);
+	uint32_t dlat = lat >= 0x80000000u ? lat - 0x80000000u : 0x80000000u - lat;
+	uint32_t dlon = lon >= 0x80000000u ? lon - 0x80000000u : 0x80000000u - lon;
+	if (dlat > 90u * 3600000 || dlon > 180u * 3600000)
+		return 1;
+	tb_coord(t, lat, 'N', 'S');
+	tb_c(t, ' ');
+	tb_coord(t, lon, 'E', 'W');
+	tb_c(t, ' ');
+	if (alt < 10000000u) {
+		tb_c(t, '-');
+		uint32_t cm = 10000000u - alt;
+		tb_u(t, cm / 100);
+		tb_c(t, '.');
+		tb_c(t, (char)('0' + cm % 100 / 10));
+		tb_c(t, (char)('0' + cm % 10));
+		tb_c(t, 'm');
+	} else {
+		uint32_t cm = alt - 10000000u;
+		tb_u(t, cm / 100);
+		tb_c(t, '.');
+		tb_c(t, (char)('0' + cm % 100 / 10));
+		tb_c(t, (char)('0' + cm % 10));
+		tb_c(t, 'm');
+	}
+	for (int i = 1; i <= 3; i++) {
+		tb_c(t, ' ');
+		tb_cm(t, loc_prec_cm(p[i]));
+	}
+	return 0;
 }
 
 static int text_typed(const struct rrdesc *d, const uint8_t *rdata, uint16_t rdlen, struct tb *t)
@@ -796,9 +880,12 @@ static int text_typed(const struct rrdesc *d, const uint8_t *rdata, uint16_t rdl
 			}
 			break;
 		}
-		case K_B64: case K_HEX: case K_LSTR: case K_BITMAP: case K_SVC: {
+		case K_B64: case K_HEX: case K_LSTR: case K_BITMAP: case K_SVC: case K_LOC: {
 			const uint8_t *p = wire_rd_ptr(&in, left);
-			if (k == K_B64)
+			if (k == K_LOC) {
+				if (tb_loc(t, p, left))
+					return 1;
+			} else if (k == K_B64)
 				tb_b64(t, p, left);
 			else if (k == K_HEX)
 				tb_hex(t, p, left);
@@ -862,10 +949,11 @@ static int text_any(uint16_t type, const uint8_t *rdata, uint16_t rdlen, struct 
 	char *start = t->p;
 	if (d && !(d->flags & TF_NOTEXT)) {
 		int rc = text_typed(d, rdata, rdlen, t);
-		if (rc)
+		if (rc < 0)
 			return rc;
-		if (t->p != start)
+		if (rc == 0 && t->p != start)
 			return 0;
+		t->p = start; /* empty or not representable: RFC 3597 form */
 	}
 	text_generic(rdata, rdlen, t);
 	return t->err;
@@ -1372,6 +1460,111 @@ static int put_svc(struct pctx *c)
 	return 0;
 }
 
+/* ---- LOC text ------------------------------------------------------------- */
+
+/* Unsigned decimal with up to `frac` fraction digits, scaled by 10^frac,
+ * optionally followed by 'm' (metres). */
+static int parse_fixed(const char *s, size_t len, unsigned frac, bool unit, uint64_t max, uint64_t *v)
+{
+	if (unit && len && (s[len - 1] == 'm' || s[len - 1] == 'M'))
+		len--;
+	uint64_t acc = 0;
+	size_t i = 0, nd = 0;
+	for (; i < len && s[i] != '.'; i++, nd++) {
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+		if (d > 9)
+			return DNS_ESYNTAX;
+		acc = acc * 10 + d;
+		if (acc > max)
+			return DNS_ERANGE;
+	}
+	if (nd == 0)
+		return DNS_ESYNTAX;
+	unsigned got = 0;
+	if (i < len) { /* '.' */
+		i++;
+		if (i == len)
+			return DNS_ESYNTAX;
+		for (; i < len; i++, got++) {
+			unsigned d = (unsigned)(unsigned char)s[i] - '0';
+			if (d > 9 || got >= frac)
+				return DNS_ESYNTAX;
+			acc = acc * 10 + d;
+		}
+	}
+	for (; got < frac; got++)
+		acc *= 10;
+	if (acc > max * (frac ? (frac == 2 ? 100 : 1000) : 1) + (frac ? 999 : 0))
+		return DNS_ERANGE;
+	*v = acc;
+	return 0;
+}
+
+static bool tok_letter(const rdata_tok *t, char a, char b)
+{
+	return t->len == 1 && ((t->s[0] | 0x20) == (a | 0x20) || (t->s[0] | 0x20) == (b | 0x20));
+}
+
+/* deg [min [sec]] hemisphere -> RFC 1876 2^31-centred milliseconds of arc. */
+static int loc_coord(struct pctx *c, unsigned maxdeg, char pos, char neg, uint32_t *out)
+{
+	uint64_t f[3] = {0, 0, 0};
+	int nf = 0;
+	while (c->i < c->ntok && !tok_letter(&c->tok[c->i], pos, neg)) {
+		const rdata_tok *t = &c->tok[c->i++];
+		if (nf == 3)
+			return perr(c, DNS_ESYNTAX, "expected hemisphere, got", t);
+		int rc = nf < 2 ? parse_fixed(t->s, t->len, 0, false, nf ? 59 : maxdeg, &f[nf])
+				: parse_fixed(t->s, t->len, 3, false, 59, &f[nf]);
+		if (rc || (nf == 2 && f[2] > 59999))
+			return perr(c, rc ? rc : DNS_ERANGE, "bad degrees/minutes/seconds", t);
+		nf++;
+	}
+	if (c->i >= c->ntok || nf == 0)
+		return perr(c, DNS_ESYNTAX, "incomplete coordinate", NULL);
+	bool positive = (c->tok[c->i++].s[0] | 0x20) == (pos | 0x20);
+	uint64_t ms = (f[0] * 60 + f[1]) * 60000 + f[2];
+	if (ms > (uint64_t)maxdeg * 3600000)
+		return perr(c, DNS_ERANGE, "coordinate out of range", NULL);
+	*out = positive ? 0x80000000u + (uint32_t)ms : 0x80000000u - (uint32_t)ms;
+	return 0;
+}
+
+static int put_loc(struct pctx *c)
+{
+	uint32_t lat, lon;
+	int rc;
+	if ((rc = loc_coord(c, 90, 'N', 'S', &lat)) || (rc = loc_coord(c, 180, 'E', 'W', &lon)))
+		return rc;
+	if (c->i >= c->ntok)
+		return perr(c, DNS_ESYNTAX, "missing altitude", NULL);
+	const rdata_tok *t = &c->tok[c->i++];
+	bool neg = t->len && t->s[0] == '-';
+	uint64_t cm;
+	rc = parse_fixed(t->s + neg, t->len - neg, 2, true, neg ? 100000 : 42849672, &cm);
+	if (rc || (neg && cm > 10000000) || (!neg && cm > 4284967295u))
+		return perr(c, rc ? rc : DNS_ERANGE, "bad altitude", t);
+	uint32_t alt = neg ? 10000000u - (uint32_t)cm : 10000000u + (uint32_t)cm;
+	uint8_t prec[3] = {0x12, 0x16, 0x13}; /* 1m, 10000m, 10m */
+	for (int i = 0; i < 3 && c->i < c->ntok; i++) {
+		t = &c->tok[c->i++];
+		if ((rc = parse_fixed(t->s, t->len, 2, true, 90000000, &cm)))
+			return perr(c, rc, "bad size/precision", t);
+		unsigned e = 0;
+		while (cm > 9) {
+			cm /= 10;
+			e++;
+		}
+		prec[i] = cm ? (uint8_t)(cm << 4 | e) : 0;
+	}
+	wire_wr_u8(c->w, 0);
+	wire_wr_bytes(c->w, prec, 3);
+	wire_wr_u32(c->w, lat);
+	wire_wr_u32(c->w, lon);
+	wire_wr_u32(c->w, alt);
+	return 0;
+}
+
 /* ---- typed text parse -------------------------------------------------- */
 
 static int parse_typed(const struct rrdesc *d, struct pctx *c)
@@ -1390,6 +1583,8 @@ static int parse_typed(const struct rrdesc *d, struct pctx *c)
 				rc = put_bitmap(c);
 			else if (k == K_SVC)
 				rc = put_svc(c);
+			else if (k == K_LOC)
+				rc = put_loc(c);
 			else
 				rc = perr(c, DNS_ESYNTAX, "only the \\# form is supported", NULL);
 			if (rc)

@@ -5,11 +5,13 @@
  * rdata_from_text produces, and what rdata_pack and rdata_to_text consume.
  *
  * Typed handling for A, NS, MD, MF, CNAME, SOA, MB, MG, MR, PTR, HINFO,
- * MINFO, MX, TXT, RP, AFSDB, AAAA, SRV, NAPTR, KX, DNAME, DS, CDS, SSHFP,
- * RRSIG, NSEC, DNSKEY, CDNSKEY, NSEC3, NSEC3PARAM, TLSA, SMIMEA, SVCB,
- * HTTPS, CAA, URI, SPF, OPENPGPKEY, ZONEMD, CSYNC, DHCID, CERT, IPSECKEY (as
- * far as implemented); every other type is opaque and uses RFC 3597
- * `\# len hex` in text. The `\#` form is accepted for every type.
+ * MINFO, MX, TXT, RP, AFSDB, RT, SIG, KEY, PX, AAAA, LOC, SRV, NAPTR, KX,
+ * DNAME, DS, CDS, TA, DLV, SSHFP, RRSIG, NSEC, DNSKEY, CDNSKEY, NSEC3,
+ * NSEC3PARAM, TLSA, SMIMEA, SVCB, HTTPS, CAA, URI, SPF, OPENPGPKEY, ZONEMD,
+ * CSYNC, DHCID, CERT and IPSECKEY; NXT is checked on the wire but is \#-only
+ * in text; every other type is opaque and uses RFC 3597 `\# len hex` in
+ * text. The `\#` form is accepted for every type (checked against the
+ * type's structure; names inside it must be uncompressed).
  *
  * Name compression on write follows RFC 3597 §4: only the names of NS, MD,
  * MF, CNAME, SOA, MB, MG, MR, PTR, MINFO and MX are compressed; on read,
@@ -33,9 +35,11 @@
  * algorithms printed as numbers (mnemonics accepted); CERT type as a
  * mnemonic; SOA timers printed as seconds (1h30m style accepted);
  * SvcParams as key=value unquoted, with \DDD for blanks, quotes, ';', '(',
- * ')' and '\' (value lists use RFC 9460's "\," inside an item). NULL, NXT
- * and all types without typed support (LOC, WKS, APL, ...) print as
- * `\# len HEX`; a typed record whose text would be empty does too.
+ * ')' and '\' (value lists use RFC 9460's "\," inside an item); LOC as
+ * "d m s.sss N d m s.sss E alt.ccm size hp vp" (RFC 1876; a non-canonical
+ * LOC, e.g. version != 0, prints as \#). NULL, NXT and every type without
+ * typed support (WKS, APL, EUI48, ...) print as `\# len HEX`; so does a
+ * typed record whose text would be empty (e.g. a DHCID of 0 octets).
  *
  * Tokens: rdata_from_text treats an unquoted "\#" first token as RFC 3597
  * form. For SvcParams it accepts key=value, key="value" inside one token,
