@@ -23,6 +23,8 @@ struct rule {
 struct htab {
 	uint64_t *slot;
 	size_t mask;
+	uint64_t *filt;   /* one-bit filter, ~16 bits per entry, probed first */
+	size_t fmask;
 	uint64_t lens[4]; /* bitmap of base lengths present (0..255) */
 	size_t n;
 };
@@ -125,8 +127,10 @@ struct rules *rules_new(void)
 
 static void ruleset_free(struct ruleset *s)
 {
-	for (int i = 0; i < H_N; i++)
+	for (int i = 0; i < H_N; i++) {
 		free(s->h[i].slot);
+		free(s->h[i].filt);
+	}
 	free(s->ac.go);
 	free(s->ac.out);
 	free(s->ac.dict);
@@ -229,15 +233,23 @@ static int htab_init(struct htab *t, size_t n)
 	while (cap < n * 2 + 1)
 		cap *= 2;
 	t->slot = calloc(cap, sizeof(*t->slot));
-	if (!t->slot)
+	size_t fbits = 4096;
+	while (fbits < n * 16)
+		fbits *= 2;
+	t->filt = calloc(fbits / 64, sizeof(*t->filt));
+	if (!t->slot || !t->filt)
 		return DNS_ENOMEM;
 	t->mask = cap - 1;
+	t->fmask = fbits - 1;
 	return 0;
 }
 
 static int htab_find(const struct htab *t, const struct rules *r, uint64_t h, const char *s, size_t len)
 {
 	uint64_t m = mix64(h);
+	size_t fb = (size_t)(m >> 20) & t->fmask;
+	if (!(t->filt[fb >> 6] >> (fb & 63) & 1))
+		return -1;
 	uint32_t tag = (uint32_t)(m >> 32);
 	for (size_t i = m & t->mask;; i = (i + 1) & t->mask) {
 		uint64_t e = t->slot[i];
@@ -264,6 +276,8 @@ static void htab_put(struct htab *t, const struct rules *r, int id, bool reverse
 	while (t->slot[i])
 		i = (i + 1) & t->mask;
 	t->slot[i] = (m >> 32) << 32 | (uint32_t)(id + 1);
+	size_t fb = (size_t)(m >> 20) & t->fmask;
+	t->filt[fb >> 6] |= 1ULL << (fb & 63);
 	t->lens[ru->len >> 6] |= 1ULL << (ru->len & 63);
 	t->n++;
 }
