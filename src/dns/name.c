@@ -152,15 +152,34 @@ size_t name_copy(uint8_t *out, const uint8_t *name)
 	return n;
 }
 
+/* ASCII lowercase of 8 octets at once: sets 0x20 in every byte 'A'..'Z'. */
+static inline uint64_t lower8(uint64_t x)
+{
+	uint64_t h = x & 0x7f7f7f7f7f7f7f7full;
+	uint64_t ge_a = h + 0x3f3f3f3f3f3f3f3full; /* bit 7 set when >= 'A' */
+	uint64_t gt_z = h + 0x2525252525252525ull; /* bit 7 set when > 'Z' */
+	uint64_t up = ge_a & ~gt_z & ~x & 0x8080808080808080ull;
+	return x | up >> 2;
+}
+
 uint64_t name_hash(const uint8_t *name, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over lowercased octets */
-	for (size_t i = 0; i < len; i++) {
-		h ^= lc(name[i]);
-		h *= 0x100000001b3ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+	while (len >= 8) {
+		uint64_t x;
+		memcpy(&x, name, 8);
+		h = (h ^ lower8(x)) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+		name += 8;
+		len -= 8;
+	}
+	if (len) {
+		uint64_t x = 0;
+		memcpy(&x, name, len);
+		h = (h ^ lower8(x)) * 0xff51afd7ed558ccdull;
 	}
 	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ull;
+	h *= 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 32;
 	return h;
 }

@@ -14,27 +14,94 @@ enum answer_sec { SEC_AN, SEC_NS, SEC_AR_A, SEC_AR_AAAA, SEC_COUNT };
 
 static const unsigned wire_section[SEC_COUNT] = {MSG_ANSWER, MSG_AUTHORITY, MSG_ADDITIONAL, MSG_ADDITIONAL};
 
-struct answer_cache_entry {
-	uint64_t gen;       /* zoneset generation; 0 = empty */
+/* One cached response in the ring (8-byte aligned), followed by its bytes. */
+struct cache_ent {
 	uint64_t hash;
+	uint64_t gen;       /* zoneset generation */
 	uint16_t qtype;
 	uint16_t limit;
+	uint16_t len;
 	uint8_t kflags;
 	uint8_t qname_len;
-	uint16_t len;
-	uint8_t resp[ANSWER_CACHE_MAXRESP];
+};
+
+struct cache_slot {
+	uint64_t hash;      /* 0 = empty */
+	uint64_t pos;       /* monotonic ring position of the entry */
+};
+
+struct answer_cache {
+	struct cache_slot slot[ANSWER_CACHE_SLOTS];
+	uint64_t head;      /* monotonic write position */
+	_Alignas(8) uint8_t ring[ANSWER_CACHE_RING];
 };
 
 enum { KF_EDNS = 1, KF_DO = 2, KF_NSID = 4 };
+#define CACHE_WAYS 4
+
+static inline bool cache_live(const struct answer_cache *ca, uint64_t pos)
+{
+	return ca->head - pos <= ANSWER_CACHE_RING - sizeof(struct cache_ent) - ANSWER_CACHE_MAXRESP;
+}
+
+static const struct cache_ent *cache_get(const struct answer_cache *ca, uint64_t h, uint64_t gen,
+					 uint16_t qtype, uint16_t limit, uint8_t kflags,
+					 const uint8_t *qname, uint8_t qlen)
+{
+	const struct cache_slot *set = &ca->slot[h & (ANSWER_CACHE_SLOTS - CACHE_WAYS)];
+	for (unsigned i = 0; i < CACHE_WAYS; i++) {
+		if (set[i].hash != h || !cache_live(ca, set[i].pos))
+			continue;
+		const struct cache_ent *e = (const void *)(ca->ring + set[i].pos % ANSWER_CACHE_RING);
+		const uint8_t *resp = (const uint8_t *)(e + 1);
+		if (e->hash == h && e->gen == gen && e->qtype == qtype && e->limit == limit &&
+		    e->kflags == kflags && e->qname_len == qlen && name_eq(resp + MSG_HDRLEN, qname))
+			return e;
+	}
+	return NULL;
+}
+
+static void cache_put(struct answer_cache *ca, uint64_t h, uint64_t gen, uint16_t qtype,
+		      uint16_t limit, uint8_t kflags, uint8_t qlen, const uint8_t *resp, size_t len)
+{
+	size_t need = (sizeof(struct cache_ent) + len + 7) & ~(size_t)7;
+	uint64_t off = ca->head % ANSWER_CACHE_RING;
+	if (off + need > ANSWER_CACHE_RING) /* no wrapping inside an entry */
+		ca->head += ANSWER_CACHE_RING - off;
+	struct cache_slot *set = &ca->slot[h & (ANSWER_CACHE_SLOTS - CACHE_WAYS)];
+	struct cache_slot *victim = &set[0];
+	for (unsigned i = 0; i < CACHE_WAYS; i++) {
+		if (!set[i].hash || !cache_live(ca, set[i].pos) || set[i].hash == h) {
+			victim = &set[i];
+			break;
+		}
+		if (set[i].pos < victim->pos)
+			victim = &set[i];
+	}
+	struct cache_ent *e = (void *)(ca->ring + ca->head % ANSWER_CACHE_RING);
+	e->hash = h;
+	e->gen = gen;
+	e->qtype = qtype;
+	e->limit = limit;
+	e->len = (uint16_t)len;
+	e->kflags = kflags;
+	e->qname_len = qlen;
+	memcpy(e + 1, resp, len);
+	victim->hash = h;
+	victim->pos = ca->head;
+	ca->head += need;
+}
 
 int answer_ctx_init(answer_ctx *c, const answer_cfg *cfg, bool with_cache)
 {
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	if (with_cache) {
-		c->cache = calloc(ANSWER_CACHE_SLOTS, sizeof(*c->cache));
+		c->cache = calloc(1, sizeof(*c->cache));
 		if (!c->cache)
 			return DNS_ENOMEM;
+		/* Start far enough in that nothing counts as live yet. */
+		c->cache->head = ANSWER_CACHE_RING;
 	}
 	return 0;
 }
@@ -573,23 +640,24 @@ int answer_query(answer_ctx *c, const zoneset *zs, const uint8_t *q, size_t qlen
 		limit = cap;
 
 	/* Response cache: only plain IN queries reach here. */
-	struct answer_cache_entry *ce = NULL;
 	uint8_t kflags = (uint8_t)((m.edns.present ? KF_EDNS : 0) |
 				   ((m.edns.present && (m.edns.flags & EDNS_DO)) ? KF_DO : 0) |
 				   (eo.nsid ? KF_NSID : 0));
 	uint64_t h = 0;
-	if (c->cache && m.qclass == CLASS_IN && limit <= 0xffff) {
-		h = name_hash(m.qname, m.qname_len) ^ ((uint64_t)m.qtype << 32 | (uint64_t)limit << 8 | kflags) * 0x9e3779b97f4a7c15ull;
-		ce = &c->cache[h & (ANSWER_CACHE_SLOTS - 1)];
-		if (ce->gen == zs->gen && ce->hash == h && ce->qtype == m.qtype && ce->limit == limit &&
-		    ce->kflags == kflags && ce->qname_len == m.qname_len &&
-		    name_eq(ce->resp + MSG_HDRLEN, m.qname)) {
-			memcpy(out, ce->resp, ce->len);
+	bool cacheable = c->cache && m.qclass == CLASS_IN;
+	if (cacheable) {
+		h = name_hash(m.qname, m.qname_len) ^
+		    ((uint64_t)m.qtype << 32 | (uint64_t)limit << 8 | kflags) * 0x9e3779b97f4a7c15ull;
+		h |= 1; /* 0 marks an empty slot */
+		const struct cache_ent *e = cache_get(c->cache, h, zs->gen, m.qtype, (uint16_t)limit,
+						      kflags, m.qname, m.qname_len);
+		if (e) {
+			memcpy(out, e + 1, e->len);
 			memcpy(out, q, 2); /* ID */
 			out[2] = (uint8_t)((out[2] & ~(MSG_RD >> 8)) | (q[2] & (MSG_RD >> 8)));
 			memcpy(out + MSG_HDRLEN, m.qname, m.qname_len); /* the client's case */
 			c->cache_hits++;
-			return ce->len;
+			return e->len;
 		}
 	}
 
@@ -643,15 +711,7 @@ int answer_query(answer_ctx *c, const zoneset *zs, const uint8_t *q, size_t qlen
 	int len = msg_wr_finish(&mw);
 	if (len <= 0)
 		return ANSWER_DROP;
-	if (ce && (size_t)len <= ANSWER_CACHE_MAXRESP) {
-		ce->gen = zs->gen;
-		ce->hash = h;
-		ce->qtype = m.qtype;
-		ce->limit = (uint16_t)limit;
-		ce->kflags = kflags;
-		ce->qname_len = m.qname_len;
-		ce->len = (uint16_t)len;
-		memcpy(ce->resp, out, (size_t)len);
-	}
+	if (cacheable && (size_t)len <= ANSWER_CACHE_MAXRESP)
+		cache_put(c->cache, h, zs->gen, m.qtype, (uint16_t)limit, kflags, m.qname_len, out, (size_t)len);
 	return len;
 }

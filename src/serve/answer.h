@@ -64,19 +64,22 @@ typedef struct answer_ctx {
 	unsigned chain;            /* CNAME/DNAME links followed */
 	/* counters (per worker, read by the owner) */
 	uint64_t queries, cache_hits, formerr, refused, nxdomain, dropped;
-	struct answer_cache_entry *cache; /* ANSWER_CACHE_SLOTS, or NULL */
+	struct answer_cache *cache; /* NULL: every answer is built afresh */
 } answer_ctx;
 
 /* Response cache: answers are a pure function of (zoneset, qname without
- * case, qtype, qclass, EDNS presence, DO, NSID asked, size limit); the ID,
- * the RD bit and the question's case are patched into a copy. One
- * direct-mapped table per worker, so no locks; entries of an older zoneset
- * never match (zoneset.gen). Responses larger than ANSWER_CACHE_MAXRESP are
- * not cached. */
-#define ANSWER_CACHE_SLOTS 8192
-#define ANSWER_CACHE_MAXRESP 1232
+ * case, qtype, EDNS presence, DO, NSID asked, size limit); the ID, the RD
+ * bit and the question's case are patched into a copy. One per worker, so
+ * no locks. Responses live in a ring of ANSWER_CACHE_RING bytes, overwritten
+ * oldest first; a 4-way set-associative index of ANSWER_CACHE_SLOTS entries
+ * points into it with 64-bit positions, so an overwritten response can
+ * never be mistaken for a live one. Entries of an older zoneset never match
+ * (zoneset.gen). Responses over ANSWER_CACHE_MAXRESP are not cached. */
+#define ANSWER_CACHE_SLOTS 65536
+#define ANSWER_CACHE_RING (8u << 20)
+#define ANSWER_CACHE_MAXRESP 4096
 
-/* Initialises c; with_cache allocates the response cache (about 10 MiB).
+/* Initialises c; with_cache allocates the response cache (about 9 MiB).
  * Returns 0 or DNS_ENOMEM. */
 int answer_ctx_init(answer_ctx *c, const answer_cfg *cfg, bool with_cache);
 void answer_ctx_free(answer_ctx *c);

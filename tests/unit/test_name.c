@@ -229,6 +229,29 @@ static void pack_compresses(void **st)
 	assert_int_equal(name_pack(&w, n1, NULL), DNS_ESPACE);
 }
 
+static void hash_ignores_case_only(void **st)
+{
+	(void)st;
+	/* every length 1..40 and every position of a case change */
+	char a[48], b[48];
+	for (size_t len = 1; len <= 40; len++) {
+		for (size_t i = 0; i < len; i++)
+			a[i] = (char)('a' + (i * 7) % 26);
+		uint64_t h = name_hash((const uint8_t *)a, len);
+		for (size_t i = 0; i < len; i++) {
+			memcpy(b, a, len);
+			b[i] = (char)(b[i] - 32); /* upper case */
+			assert_int_equal(name_hash((const uint8_t *)b, len), h);
+			b[i] = (char)(a[i] ^ 1); /* another letter */
+			assert_int_not_equal(name_hash((const uint8_t *)b, len), h);
+		}
+	}
+	/* bytes next to the letters are not folded: '@'/'`', '['/'{' */
+	assert_int_not_equal(name_hash((const uint8_t *)"@", 1), name_hash((const uint8_t *)"`", 1));
+	assert_int_not_equal(name_hash((const uint8_t *)"[", 1), name_hash((const uint8_t *)"{", 1));
+	assert_int_not_equal(name_hash((const uint8_t *)"\xc1", 1), name_hash((const uint8_t *)"\xe1", 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +261,7 @@ int main(void)
 		cmocka_unit_test(compare_and_order),
 		cmocka_unit_test(join_names),
 		cmocka_unit_test(pack_compresses),
+		cmocka_unit_test(hash_ignores_case_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
