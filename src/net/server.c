@@ -64,6 +64,7 @@ typedef struct conn {
 	struct conn *prev, *next; /* LRU list, least recently active first */
 	struct conn *free_next;
 	net_addr peer;
+	net_addr local;         /* where it connected to */
 	uint8_t *in;
 	size_t in_len, in_cap;
 	uint8_t *out;
@@ -534,7 +535,7 @@ static bool conn_process(worker *w, conn *c)
 			break;
 		server_query q = {
 			.req = c->in + off + 2, .req_len = len, .peer = &c->peer,
-			.local = &s->bound[c->li], .transport = SERVER_TCP, .worker = w->id,
+			.local = &c->local, .transport = SERVER_TCP, .worker = w->id,
 			.resp = w->tcp_resp, .resp_max = SERVER_MSG_MAX,
 		};
 		int r = s->cfg.handler(w->ctx, &q);
@@ -586,6 +587,8 @@ static bool conn_read(worker *w, conn *c)
 			}
 		}
 		size_t room = c->in_cap - c->in_len;
+		if (!room) /* cannot happen: a full buffer holds a whole message */
+			break;
 		ssize_t r = recv(c->fd, c->in + c->in_len, room, MSG_DONTWAIT);
 		if (r > 0) {
 			c->in_len += (size_t)r;
@@ -715,6 +718,16 @@ static void tcp_accept(worker *w, size_t li)
 		c->events = EPOLLIN;
 		c->closing = c->paused = false;
 		c->peer = peer;
+		c->local = s->bound[li];
+		if (s->pktinfo[li]) { /* wildcard: the real destination */
+			net_addr loc;
+			socklen_t ll = sizeof(loc.u);
+			if (getsockname(fd, &loc.u.sa, &ll) == 0) {
+				loc.len = ll;
+				if (addr_family(&loc) != AF_UNSPEC)
+					c->local = loc;
+			}
+		}
 		c->in_len = c->in_cap = c->out_off = c->out_len = c->out_cap = 0;
 		c->last = w->now;
 		lru_append(w, c);

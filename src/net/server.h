@@ -83,7 +83,7 @@ typedef struct server_query {
 	size_t req_len;         /* 1..65535 (UDP may be 0: an empty datagram) */
 	const net_addr *peer;   /* who sent it */
 	const net_addr *local;  /* listen address it arrived on; for wildcard
-	                         * UDP binds the actual destination address */
+	                         * binds (and udp_pktinfo) the actual destination */
 	enum server_transport transport;
 	unsigned worker;        /* 0..threads-1 */
 	uint8_t *resp;          /* server-owned buffer for the response */

@@ -463,6 +463,15 @@ static void test_udp_pktinfo(void **state)
 	pthread_mutex_lock(&g_lock);
 	assert_true(addr_equal(&g_local, &r.v4));
 	pthread_mutex_unlock(&g_lock);
+	int fd = tcp_connect(&r.v4); /* TCP: getsockname path */
+	uint8_t buf[64];
+	send_all(fd, buf, frame(buf, 3, OP_ECHO));
+	expect_echo(fd, 3);
+	close(fd);
+	pthread_mutex_lock(&g_lock);
+	assert_int_equal(g_transport, SERVER_TCP);
+	assert_true(addr_equal(&g_local, &r.v4));
+	pthread_mutex_unlock(&g_lock);
 	if (r.has_v6) {
 		udp_roundtrip(&r.v6, 2);
 		pthread_mutex_lock(&g_lock);
@@ -560,6 +569,7 @@ static void test_tcp_close_cases(void **state)
 	size_t n;
 	server_config cfg = base_cfg(addrs, &n);
 	cfg.nlisten = 1;
+	cfg.threads = 1; /* one accept queue: every earlier connection is accepted before the last */
 	run r;
 	start(&r, &cfg);
 	uint8_t buf[64];
@@ -853,6 +863,12 @@ static void test_reload_and_signals(void **state)
 	assert_int_equal(pthread_join(r.th, NULL), 0);
 	assert_int_equal(r.rc, 0);
 	server_free(r.s);
+	/* every signal sent was consumed by the server */
+	sigset_t pend;
+	sigpending(&pend);
+	assert_false(sigismember(&pend, SIGHUP));
+	assert_false(sigismember(&pend, SIGTERM));
+	assert_false(sigismember(&pend, SIGINT));
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
