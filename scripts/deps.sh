@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
   build-essential clang libclang-rt-14-dev libcmocka-dev   # build, sanitizers, libFuzzer, unit tests
   dnsutils knot-dnsutils ldnsutils                         # dig, kdig, ldns-signzone/keygen
-  nsd knot unbound                                         # reference peers for e2e tests and benchmarks
+  nsd knot unbound dnsmasq-base                            # reference peers for e2e tests, the lab and benchmarks
   dnsperf iproute2 procps util-linux                       # load, namespaces, taskset
 )
 missing=()
