@@ -12,42 +12,16 @@
  * compression pointers (SOA, MINFO, RP), so this always suffices. */
 static _Thread_local uint8_t scratch[MSG_MAXLEN + 4 * NAME_MAXLEN];
 
-/* Reads the name at *off of the message (len octets): the rules of
- * name_unpack plus "no pointer into the header". out may be NULL. */
+/* Reads the name at *off of the message (len octets) with name_unpack's
+ * rules (which also refuse pointers into the header) and moves *off past
+ * it. out may be NULL. */
 static inline int scan_name(const uint8_t *w, size_t len, size_t *off, uint8_t *out)
 {
-	size_t p = *off, limit = p, resume = 0, n = 0;
-	int hops = 0;
-	for (;;) {
-		if (p >= len)
-			return DNS_ETRUNC;
-		unsigned c = w[p];
-		if (c >= 0xc0) {
-			if (p + 1 >= len)
-				return DNS_ETRUNC;
-			size_t t = (size_t)(c & 0x3f) << 8 | w[p + 1];
-			if (!resume)
-				resume = p + 2;
-			if (++hops > NAME_MAXHOPS || t >= limit || t < MSG_HDRLEN)
-				return DNS_EPTR;
-			p = limit = t;
-			continue;
-		}
-		if (c & 0xc0)
-			return DNS_ELABEL;
-		if (n + 1 + c > NAME_MAXLEN)
-			return DNS_ENAMELEN;
-		if (p + 1 + c > len)
-			return DNS_ETRUNC;
-		if (out)
-			memcpy(out + n, w + p, 1 + c);
-		n += 1 + c;
-		p += 1 + c;
-		if (!c)
-			break;
-	}
-	*off = resume ? resume : p;
-	return (int)n;
+	wire_rd r = {.msg = w, .pos = w + *off, .end = w + len, .err = 0};
+	int n = name_unpack(&r, out);
+	if (n > 0)
+		*off = wire_rd_off(&r);
+	return n;
 }
 
 static inline int parse_hdr(msg *m, const uint8_t *w, size_t len)
