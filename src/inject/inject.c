@@ -1,12 +1,309 @@
-/* inject — the `antidote inject` subcommand: lab-only emulator of on-path DNS injectors. */
+/* inject — the `antidote inject` subcommand: lab-only emulator of on-path
+ * DNS injectors (explain one query, or run the loopback relay). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
+#include "dns/err.h"
+#include "inject/engine.h"
+#include "inject/gfwlist.h"
+#include "inject/relay.h"
+#include "inject/rules.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: antidote inject --explain HEX [--udp-len N] [--digest] [--at MS] [ENGINE OPTIONS]\n"
+		"       antidote inject --listen 127.0.0.1:P --forward 127.0.0.1:Q [--delay MS] [--jitter MS]\n"
+		"                       [--loss PCT] [--log FILE] [ENGINE OPTIONS]\n"
+		"Lab-only emulator of on-path DNS injectors (GFW triplet, 21 Jan 2014, Iran).\n"
+		"--explain prints, in hex, the reply each injector that fires would send (one line\n"
+		"each, nothing if none fires). The relay forwards every datagram between its clients\n"
+		"and --forward after the one-way delay and races forged replies ahead of the real\n"
+		"one. It only accepts 127.0.0.0/8 and ::1.\n"
+		"engine options:\n"
+		"  --profile gfw|jan21|iran|none   (default gfw)\n"
+		"  --rules FILE      own rule file (kind base, *.base..., re:ERE, glob:P), repeatable\n"
+		"  --gfwlist FILE    gfwlist (base64 AutoProxy)   --domains FILE  one domain a line\n"
+		"  --dnsmasq FILE    server=/domain/ip lines      (no rule option: a built-in list)\n"
+		"  --pool-a FILE --pool-aaaa FILE   forged addresses, one a line, in cycling order\n"
+		"  --regime unpatched|patched|fixed  reader of the blocklist injectors (default fixed)\n"
+		"  --jan21-start MS --jan21-duration MS --jan21-ttl S   fault window (from start)\n"
+		"  --seed N          TTL / lead / loss draws (default 1)\n"
+		"explain: --udp-len N (parser's length, default the query's), --digest (4 'D' bytes\n"
+		"  after the query in the over-read memory), --at MS (time from start, for jan21)\n"
+		"relay: --slots N (packets in flight, default 16384)\n");
+}
+
+static int unhex(const char *h, uint8_t *out, size_t cap)
+{
+	size_t n = 0, len = strlen(h);
+	if (len % 2)
+		return -1;
+	for (size_t i = 0; i < len; i += 2) {
+		unsigned v;
+		if (n >= cap || sscanf(h + i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", h[i]) ||
+		    !strchr("0123456789abcdefABCDEF", h[i + 1]))
+			return -1;
+		out[n++] = (uint8_t)v;
+	}
+	return (int)n;
+}
+
+static int num(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum {
+	O_EXPLAIN = 256, O_UDPLEN, O_DIGEST, O_AT, O_PROFILE, O_RULES, O_GFWLIST, O_DOMAINS, O_DNSMASQ,
+	O_POOLA, O_POOLAAAA, O_REGIME, O_J21START, O_J21LEN, O_J21TTL, O_SEED, O_LISTEN, O_FORWARD,
+	O_DELAY, O_JITTER, O_LOSS, O_LOG, O_SLOTS,
+};
+
+static int load_rules(struct rules *r, int kind, const char *path)
+{
+	char err[512];
+	int rc;
+	struct gfwlist_stats st;
+	switch (kind) {
+	case O_RULES: rc = rules_load_file(r, path, err, sizeof(err)); break;
+	case O_DOMAINS: rc = rules_load_domains(r, path, err, sizeof(err)); break;
+	case O_DNSMASQ: rc = rules_load_dnsmasq(r, path, err, sizeof(err)); break;
+	default:
+		rc = gfwlist_load(r, path, &st, err, sizeof(err));
+		if (rc >= 0)
+			fprintf(stderr, "antidote inject: %s: %d rules, %d exceptions (skipped: %d regex, %d path)\n",
+				path, st.rules, st.exceptions, st.regex, st.path);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "antidote inject: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int explain(struct inj_engine *e, const char *hex, long udp_len, bool digest, long at)
+{
+	uint8_t q[4096];
+	int n = unhex(hex, q, sizeof(q));
+	if (n < 0) {
+		fprintf(stderr, "antidote inject: --explain wants an even number of hex digits\n");
+		return 2;
+	}
+	struct qmem m;
+	qmem_init(&m, q, (size_t)n);
+	if (udp_len >= 0)
+		m.udp_len = (size_t)udp_len;
+	m.model.digest = digest;
+	struct inj_forged out[INJ_MAX_FORGED];
+	int k = inj_engine_process(e, &m, at, out, INJ_MAX_FORGED, NULL);
+	for (int i = 0; i < k; i++) {
+		for (size_t j = 0; j < out[i].len; j++)
+			printf("%02x", out[i].pkt[j]);
+		printf("\n");
+	}
+	return 0;
+}
 
 int cmd_inject(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "antidote inject: not implemented yet\n");
-	return 2;
+	static const struct option opts[] = {
+		{"explain", required_argument, 0, O_EXPLAIN}, {"udp-len", required_argument, 0, O_UDPLEN},
+		{"digest", no_argument, 0, O_DIGEST}, {"at", required_argument, 0, O_AT},
+		{"profile", required_argument, 0, O_PROFILE}, {"rules", required_argument, 0, O_RULES},
+		{"gfwlist", required_argument, 0, O_GFWLIST}, {"domains", required_argument, 0, O_DOMAINS},
+		{"dnsmasq", required_argument, 0, O_DNSMASQ}, {"pool-a", required_argument, 0, O_POOLA},
+		{"pool-aaaa", required_argument, 0, O_POOLAAAA}, {"regime", required_argument, 0, O_REGIME},
+		{"jan21-start", required_argument, 0, O_J21START},
+		{"jan21-duration", required_argument, 0, O_J21LEN},
+		{"jan21-ttl", required_argument, 0, O_J21TTL}, {"seed", required_argument, 0, O_SEED},
+		{"listen", required_argument, 0, O_LISTEN}, {"forward", required_argument, 0, O_FORWARD},
+		{"delay", required_argument, 0, O_DELAY}, {"jitter", required_argument, 0, O_JITTER},
+		{"loss", required_argument, 0, O_LOSS}, {"log", required_argument, 0, O_LOG},
+		{"slots", required_argument, 0, O_SLOTS}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+	};
+	struct inj_config cfg;
+	struct relay_config rc;
+	inj_config_default(&cfg);
+	relay_config_default(&rc);
+	const char *hex = NULL, *listen = NULL, *forward = NULL, *logpath = NULL;
+	long udp_len = -1, at = 0, v;
+	bool digest = false;
+	struct rules *rules = NULL;
+	int status = 2, c;
+	char err[512];
+	struct inj_engine *e = NULL;
+	FILE *logf = NULL;
+
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto out;
+		case O_EXPLAIN: hex = optarg; break;
+		case O_UDPLEN:
+			if (num(optarg, 0, 65535, &udp_len))
+				goto bad;
+			break;
+		case O_DIGEST: digest = true; break;
+		case O_AT:
+			if (num(optarg, 0, 1L << 40, &at))
+				goto bad;
+			break;
+		case O_PROFILE: cfg.profile = optarg; break;
+		case O_RULES: case O_GFWLIST: case O_DOMAINS: case O_DNSMASQ:
+			if (!rules && !(rules = rules_new()))
+				goto out;
+			if (load_rules(rules, c, optarg)) {
+				status = 1;
+				goto out;
+			}
+			break;
+		case O_POOLA: cfg.pool_a_path = optarg; break;
+		case O_POOLAAAA: cfg.pool_aaaa_path = optarg; break;
+		case O_REGIME:
+			if (qname_regime_parse(optarg, &cfg.popts.regime))
+				goto bad;
+			cfg.popts.regime_set = true;
+			break;
+		case O_J21START:
+			if (num(optarg, 0, 1L << 40, &v))
+				goto bad;
+			cfg.popts.jan21_start_ms = v;
+			break;
+		case O_J21LEN:
+			if (num(optarg, 0, 1L << 40, &v))
+				goto bad;
+			cfg.popts.jan21_len_ms = v;
+			break;
+		case O_J21TTL:
+			if (num(optarg, 0, 0x7fffffff, &v))
+				goto bad;
+			cfg.popts.jan21_ttl = (uint32_t)v;
+			break;
+		case O_SEED:
+			if (num(optarg, 0, 0x7fffffffL, &v))
+				goto bad;
+			cfg.seed = rc.seed = (uint64_t)v;
+			break;
+		case O_LISTEN: listen = optarg; break;
+		case O_FORWARD: forward = optarg; break;
+		case O_DELAY:
+			if (num(optarg, 0, RELAY_MAX_DELAY_MS, &v))
+				goto bad;
+			rc.delay_ms = (int)v;
+			break;
+		case O_JITTER:
+			if (num(optarg, 0, RELAY_MAX_DELAY_MS, &v))
+				goto bad;
+			rc.jitter_ms = (int)v;
+			break;
+		case O_LOSS: {
+			char *end;
+			rc.loss_pct = strtod(optarg, &end);
+			if (end == optarg || *end || rc.loss_pct < 0 || rc.loss_pct > 100)
+				goto bad;
+			break;
+		}
+		case O_LOG: logpath = optarg; break;
+		case O_SLOTS:
+			if (num(optarg, 64, 1 << 22, &v))
+				goto bad;
+			rc.slots = (unsigned)v;
+			break;
+		default:
+			usage(stderr);
+			goto out;
+		}
+	}
+	if (optind < argc || (!hex && (!listen || !forward)) || (hex && (listen || forward))) {
+		fprintf(stderr, "antidote inject: give --explain HEX, or --listen and --forward\n");
+		usage(stderr);
+		goto out;
+	}
+	if (!hex) {
+		if (addr_parse(&rc.listen, listen, 53, err, sizeof(err)) ||
+		    addr_parse(&rc.forward, forward, 53, err, sizeof(err))) {
+			fprintf(stderr, "antidote inject: %s\n", err);
+			goto out;
+		}
+		if (!relay_addr_allowed(&rc.listen) || !relay_addr_allowed(&rc.forward)) {
+			fprintf(stderr, "antidote inject: refusing %s: the relay only uses 127.0.0.0/8 and ::1\n",
+				relay_addr_allowed(&rc.listen) ? forward : listen);
+			goto out;
+		}
+	}
+	if (rules && rules_build(rules)) {
+		fprintf(stderr, "antidote inject: out of memory\n");
+		status = 1;
+		goto out;
+	}
+	cfg.rules = rules;
+	e = inj_engine_new(&cfg, err, sizeof(err));
+	if (!e) {
+		fprintf(stderr, "antidote inject: %s\n", err);
+		status = strstr(err, "profile") ? 2 : 1;
+		goto out;
+	}
+	if (hex) {
+		status = explain(e, hex, udp_len, digest, at);
+		goto out;
+	}
+	if (logpath && !(logf = fopen(logpath, "a"))) {
+		fprintf(stderr, "antidote inject: %s: %s\n", logpath, strerror(errno));
+		status = 1;
+		goto out;
+	}
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rc.engine = inj_engine_profile(e)->n ? e : NULL;
+	rc.log = logf;
+	rc.stop = &stop_flag;
+	struct relay_stats st;
+	if (relay_run(&rc, &st, err, sizeof(err))) {
+		fprintf(stderr, "antidote inject: %s\n", err);
+		status = 1;
+		goto out;
+	}
+	fprintf(stderr,
+		"antidote inject: %llu queries, %llu forwarded, %llu replies, %llu forged, %llu lost, "
+		"%llu dropped (no slot), %llu dropped (too many clients)\n",
+		(unsigned long long)st.queries, (unsigned long long)st.forwarded, (unsigned long long)st.replies,
+		(unsigned long long)st.forged, (unsigned long long)st.lost, (unsigned long long)st.no_slot,
+		(unsigned long long)st.no_client);
+	status = 0;
+	goto out;
+bad:
+	fprintf(stderr, "antidote inject: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+out:
+	if (logf)
+		fclose(logf);
+	inj_engine_free(e);
+	rules_free(rules);
+	return status;
 }

@@ -1,0 +1,617 @@
+/* relay — delay/loss relay with on-path injection (design in relay.h). */
+#include "inject/relay.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dns/err.h"
+
+#define WHEEL 32768 /* > 2 x RELAY_MAX_DELAY_MS (forged send times), power of two */
+#define NIL UINT32_MAX
+
+enum { DIR_UP, DIR_DOWN, DIR_FORGED };
+
+struct slot {
+	uint64_t due_ms;
+	uint32_t next;
+	uint32_t client;
+	uint16_t len;
+	uint8_t dir;
+	int8_t df;       /* forged: 0/1; relayed: -1 (socket default) */
+	int16_t ip_ttl;  /* forged: TTL to set, -1 none */
+	uint8_t data[RELAY_SLOT_DATA];
+};
+
+struct client {
+	net_addr addr;
+	int fd;
+};
+
+struct list {
+	uint32_t head, tail;
+};
+
+struct relay {
+	const struct relay_config *c;
+	int lfd, efd, tfd, lfamily;
+	struct slot *slots;
+	uint32_t *freel, nfree;
+	struct list wheel[WHEEL], ready;
+	uint64_t wt, pending, start_ms;
+	struct client *cl;
+	uint32_t ncl, *ctab;
+	size_t cmask;
+	uint64_t rng;
+	int cur_df;
+	struct relay_stats st;
+	/* batch out of the listen socket */
+	struct mmsghdr om[RELAY_BATCH];
+	struct iovec oiov[RELAY_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} octl[RELAY_BATCH];
+	uint32_t oslot[RELAY_BATCH];
+	int nout;
+	/* batch out of one upstream socket */
+	struct mmsghdr um[RELAY_BATCH];
+	struct iovec uiov[RELAY_BATCH];
+	uint32_t uslot[RELAY_BATCH];
+	int nup, upfd;
+	/* receive */
+	struct mmsghdr im[RELAY_BATCH];
+	struct iovec iiov[RELAY_BATCH];
+	struct sockaddr_storage iaddr[RELAY_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int)) * 2];
+		struct cmsghdr align;
+	} ictl[RELAY_BATCH];
+	uint32_t islot[RELAY_BATCH];
+	uint8_t scratch[RELAY_SLOT_DATA];
+	struct inj_forged forged[INJ_MAX_FORGED];
+};
+
+void relay_config_default(struct relay_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->seed = 1;
+	c->slots = 16384;
+	c->max_clients = 4096;
+}
+
+bool relay_addr_allowed(const net_addr *a)
+{
+	if (addr_family(a) == AF_INET)
+		return (ntohl(a->u.in4.sin_addr.s_addr) >> 24) == 127;
+	if (addr_family(a) == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&a->u.in6.sin6_addr);
+	return false;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t rnd(struct relay *r)
+{
+	uint64_t x = r->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return r->rng = x;
+}
+
+/* ---- slots and the wheel ---- */
+
+static uint32_t slot_get(struct relay *r)
+{
+	return r->nfree ? r->freel[--r->nfree] : NIL;
+}
+
+static void slot_put(struct relay *r, uint32_t s)
+{
+	r->freel[r->nfree++] = s;
+}
+
+static void list_push(struct relay *r, struct list *l, uint32_t s)
+{
+	r->slots[s].next = NIL;
+	if (l->tail == NIL)
+		l->head = s;
+	else
+		r->slots[l->tail].next = s;
+	l->tail = s;
+}
+
+static void schedule(struct relay *r, uint32_t s, uint64_t due, uint64_t now)
+{
+	r->slots[s].due_ms = due;
+	if (due <= now || due < r->wt) {
+		list_push(r, &r->ready, s);
+		return;
+	}
+	list_push(r, &r->wheel[due & (WHEEL - 1)], s);
+	r->pending++;
+}
+
+/* Moves every bucket up to now onto the ready list. */
+static void advance(struct relay *r, uint64_t now)
+{
+	uint64_t n = 0;
+	for (; r->wt <= now && n < WHEEL; r->wt++, n++) {
+		struct list *b = &r->wheel[r->wt & (WHEEL - 1)];
+		if (b->head == NIL)
+			continue;
+		if (r->ready.tail == NIL)
+			r->ready.head = b->head;
+		else
+			r->slots[r->ready.tail].next = b->head;
+		r->ready.tail = b->tail;
+		for (uint32_t s = b->head; s != NIL; s = r->slots[s].next)
+			r->pending--;
+		b->head = b->tail = NIL;
+	}
+	if (r->wt <= now)
+		r->wt = now + 1;
+}
+
+static void arm(struct relay *r)
+{
+	struct itimerspec its = {0};
+	if (r->pending) {
+		uint64_t t = r->wt;
+		while (r->wheel[t & (WHEEL - 1)].head == NIL)
+			t++;
+		its.it_value.tv_sec = (time_t)(t / 1000);
+		its.it_value.tv_nsec = (long)(t % 1000) * 1000000;
+	}
+	timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* ---- sending ---- */
+
+static void flush_out(struct relay *r)
+{
+	int done = 0;
+	while (done < r->nout) {
+		int k = sendmmsg(r->lfd, r->om + done, (unsigned)(r->nout - done), 0);
+		if (k <= 0) {
+			if (k < 0 && errno == EINTR)
+				continue;
+			break; /* EAGAIN or a bad destination: drop the rest */
+		}
+		done += k;
+	}
+	for (int i = 0; i < r->nout; i++)
+		slot_put(r, r->oslot[i]);
+	r->nout = 0;
+}
+
+static void flush_up(struct relay *r)
+{
+	int done = 0;
+	while (done < r->nup) {
+		int k = sendmmsg(r->upfd, r->um + done, (unsigned)(r->nup - done), 0);
+		if (k <= 0) {
+			if (k < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		done += k;
+	}
+	for (int i = 0; i < r->nup; i++)
+		slot_put(r, r->uslot[i]);
+	r->nup = 0;
+}
+
+static void set_df(struct relay *r, int df)
+{
+	if (r->lfamily != AF_INET || df == r->cur_df)
+		return;
+	flush_out(r);
+	int v = df < 0 ? IP_PMTUDISC_WANT : df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
+	setsockopt(r->lfd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
+	r->cur_df = df;
+}
+
+static void send_ready(struct relay *r)
+{
+	uint32_t s = r->ready.head;
+	r->ready.head = r->ready.tail = NIL;
+	while (s != NIL) {
+		struct slot *p = &r->slots[s];
+		uint32_t next = p->next;
+		struct client *c = &r->cl[p->client];
+		if (p->dir == DIR_UP) {
+			if (r->nup && (r->upfd != c->fd || r->nup == RELAY_BATCH))
+				flush_up(r);
+			int i = r->nup++;
+			r->upfd = c->fd;
+			r->uiov[i] = (struct iovec){p->data, p->len};
+			r->um[i].msg_hdr = (struct msghdr){.msg_iov = &r->uiov[i], .msg_iovlen = 1};
+			r->uslot[i] = s;
+			r->st.forwarded++;
+		} else {
+			set_df(r, p->dir == DIR_FORGED ? p->df : -1);
+			if (r->nout == RELAY_BATCH)
+				flush_out(r);
+			int i = r->nout++;
+			r->oiov[i] = (struct iovec){p->data, p->len};
+			struct msghdr *h = &r->om[i].msg_hdr;
+			*h = (struct msghdr){.msg_name = &c->addr.u.sa, .msg_namelen = c->addr.len,
+					     .msg_iov = &r->oiov[i], .msg_iovlen = 1};
+			if (p->dir == DIR_FORGED && p->ip_ttl > 0) {
+				h->msg_control = r->octl[i].buf;
+				h->msg_controllen = sizeof(r->octl[i].buf);
+				struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+				cm->cmsg_level = r->lfamily == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+				cm->cmsg_type = r->lfamily == AF_INET ? IP_TTL : IPV6_HOPLIMIT;
+				cm->cmsg_len = CMSG_LEN(sizeof(int));
+				int ttl = p->ip_ttl;
+				memcpy(CMSG_DATA(cm), &ttl, sizeof(ttl));
+			}
+			r->oslot[i] = s;
+		}
+		s = next;
+	}
+	flush_up(r);
+	flush_out(r);
+}
+
+/* ---- clients ---- */
+
+static size_t addr_hash(const net_addr *a)
+{
+	const uint8_t *p = (const uint8_t *)&a->u;
+	size_t n = a->u.sa.sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return (size_t)(h ^ h >> 29);
+}
+
+static int client_get(struct relay *r, const struct sockaddr_storage *ss, socklen_t len)
+{
+	net_addr a;
+	if (addr_from_sockaddr(&a, (const struct sockaddr *)ss, len))
+		return -1;
+	if (a.u.sa.sa_family == AF_INET6)
+		a.u.in6.sin6_flowinfo = 0;
+	size_t i = addr_hash(&a) & r->cmask;
+	for (; r->ctab[i]; i = (i + 1) & r->cmask)
+		if (addr_equal(&r->cl[r->ctab[i] - 1].addr, &a))
+			return (int)r->ctab[i] - 1;
+	if (r->ncl >= r->c->max_clients)
+		return -1;
+	int fd = socket(addr_family(&r->c->forward), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, &r->c->forward.u.sa, r->c->forward.len)) {
+		close(fd);
+		return -1;
+	}
+	uint32_t idx = r->ncl++;
+	r->cl[idx] = (struct client){.addr = a, .fd = fd};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 2 + (uint64_t)idx};
+	epoll_ctl(r->efd, EPOLL_CTL_ADD, fd, &ev);
+	r->ctab[i] = idx + 1;
+	return (int)idx;
+}
+
+/* ---- ground truth ---- */
+
+static void json_str(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void log_forged(struct relay *r, const struct client *c, const struct qname_view *v,
+		       const struct inj_forged *f, uint64_t send_in, int ip_ttl)
+{
+	FILE *lf = r->c->log;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char ab[ADDR_STRLEN], ip[64];
+	if (f->type == 28)
+		inet_ntop(AF_INET6, f->addr, ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET, f->addr, ip, sizeof(ip));
+	fprintf(lf, "{\"t\":%lld.%06ld,\"client\":\"%s\",\"txid\":%u,\"qname\":", (long long)ts.tv_sec,
+		ts.tv_nsec / 1000, addr_str(&c->addr, ab), v->txid);
+	json_str(lf, v->name, v->name_len);
+	fprintf(lf, ",\"qtype\":%u,\"injector\":\"%s\",\"type\":\"%s\",\"address\":\"%s\",\"ttl\":%u,"
+		    "\"lead_ms\":%d,\"send_in_ms\":%llu,\"ip_ttl\":%d,\"ipid\":%u,\"df\":%s}\n",
+		v->qtype, f->fp->name, f->type == 28 ? "AAAA" : "A", ip, f->ttl, f->lead_ms,
+		(unsigned long long)send_in, ip_ttl, f->ipid, f->fp->df ? "true" : "false");
+}
+
+/* ---- receiving ---- */
+
+static int recv_batch(struct relay *r, int fd, bool want_addr)
+{
+	int n = 0;
+	for (; n < RELAY_BATCH; n++) {
+		uint32_t s = slot_get(r);
+		if (s == NIL)
+			break;
+		r->islot[n] = s;
+		r->iiov[n] = (struct iovec){r->slots[s].data, RELAY_SLOT_DATA};
+		r->im[n].msg_hdr = (struct msghdr){.msg_iov = &r->iiov[n], .msg_iovlen = 1};
+		if (want_addr) {
+			r->im[n].msg_hdr.msg_name = &r->iaddr[n];
+			r->im[n].msg_hdr.msg_namelen = sizeof(r->iaddr[n]);
+			r->im[n].msg_hdr.msg_control = r->ictl[n].buf;
+			r->im[n].msg_hdr.msg_controllen = sizeof(r->ictl[n].buf);
+		}
+	}
+	if (n == 0) {
+		/* no slot: drain one datagram so the loop does not spin */
+		if (recv(fd, r->scratch, sizeof(r->scratch), MSG_DONTWAIT) >= 0)
+			r->st.no_slot++;
+		return 0;
+	}
+	int k = recvmmsg(fd, r->im, (unsigned)n, MSG_DONTWAIT, NULL);
+	for (int i = k < 0 ? 0 : k; i < n; i++)
+		slot_put(r, r->islot[i]);
+	return k < 0 ? 0 : k;
+}
+
+static int recv_ttl(struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm))
+		if ((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL) ||
+		    (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT)) {
+			int t;
+			memcpy(&t, CMSG_DATA(cm), sizeof(t));
+			return t;
+		}
+	return -1;
+}
+
+static uint64_t one_way(struct relay *r)
+{
+	uint64_t d = (uint64_t)r->c->delay_ms;
+	if (r->c->jitter_ms > 0)
+		d += rnd(r) % ((uint64_t)r->c->jitter_ms + 1);
+	return d;
+}
+
+static bool lost(struct relay *r)
+{
+	return r->c->loss_pct > 0 && (double)(rnd(r) % 1000000) < r->c->loss_pct * 10000.0;
+}
+
+static void on_queries(struct relay *r, uint64_t now)
+{
+	int k;
+	while ((k = recv_batch(r, r->lfd, true)) > 0) {
+		for (int i = 0; i < k; i++) {
+			uint32_t s = r->islot[i];
+			struct slot *p = &r->slots[s];
+			struct msghdr *h = &r->im[i].msg_hdr;
+			p->len = (uint16_t)r->im[i].msg_len;
+			int ci = client_get(r, &r->iaddr[i], h->msg_namelen);
+			if (ci < 0) {
+				r->st.no_client++;
+				slot_put(r, s);
+				continue;
+			}
+			r->st.queries++;
+			if (r->c->engine) {
+				struct qmem m;
+				struct qname_view v;
+				qmem_init(&m, p->data, p->len);
+				int nf = inj_engine_process(r->c->engine, &m, (int64_t)(now - r->start_ms), r->forged,
+							    INJ_MAX_FORGED, &v);
+				int qttl = nf ? recv_ttl(h) : -1;
+				for (int j = 0; j < nf; j++) {
+					const struct inj_forged *f = &r->forged[j];
+					uint32_t fs = slot_get(r);
+					if (fs == NIL) {
+						r->st.no_slot++;
+						continue;
+					}
+					struct slot *q = &r->slots[fs];
+					memcpy(q->data, f->pkt, f->len);
+					q->len = (uint16_t)f->len;
+					q->dir = DIR_FORGED;
+					q->df = f->fp->df;
+					q->ip_ttl = (int16_t)(f->fp->ip_ttl < 0 ? qttl : f->fp->ip_ttl);
+					q->client = (uint32_t)ci;
+					int64_t in = 2 * (int64_t)r->c->delay_ms - f->lead_ms;
+					uint64_t send_in = in > 0 ? (uint64_t)in : 0;
+					schedule(r, fs, now + send_in, now);
+					r->st.forged++;
+					if (r->c->log)
+						log_forged(r, &r->cl[ci], &v, f, send_in, q->ip_ttl);
+				}
+			}
+			if (lost(r)) {
+				r->st.lost++;
+				slot_put(r, s);
+				continue;
+			}
+			p->dir = DIR_UP;
+			p->client = (uint32_t)ci;
+			schedule(r, s, now + one_way(r), now);
+		}
+		if (k < RELAY_BATCH)
+			break;
+	}
+}
+
+static void on_replies(struct relay *r, uint32_t ci, uint64_t now)
+{
+	int k;
+	while ((k = recv_batch(r, r->cl[ci].fd, false)) > 0) {
+		for (int i = 0; i < k; i++) {
+			uint32_t s = r->islot[i];
+			struct slot *p = &r->slots[s];
+			p->len = (uint16_t)r->im[i].msg_len;
+			r->st.replies++;
+			if (lost(r)) {
+				r->st.lost++;
+				slot_put(r, s);
+				continue;
+			}
+			p->dir = DIR_DOWN;
+			p->client = ci;
+			schedule(r, s, now + one_way(r), now);
+		}
+		if (k < RELAY_BATCH)
+			break;
+	}
+}
+
+static void relay_close(struct relay *r)
+{
+	for (uint32_t i = 0; i < r->ncl; i++)
+		close(r->cl[i].fd);
+	if (r->lfd >= 0)
+		close(r->lfd);
+	if (r->efd >= 0)
+		close(r->efd);
+	if (r->tfd >= 0)
+		close(r->tfd);
+	free(r->slots);
+	free(r->freel);
+	free(r->cl);
+	free(r->ctab);
+	free(r);
+}
+
+static int relay_open(struct relay *r, char *err, size_t errlen)
+{
+	const struct relay_config *c = r->c;
+	r->lfamily = addr_family(&c->listen);
+	r->lfd = socket(r->lfamily, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (r->lfd < 0 || bind(r->lfd, &c->listen.u.sa, c->listen.len)) {
+		char ab[ADDR_STRLEN];
+		snprintf(err, errlen, "cannot bind %s: %s", addr_str(&c->listen, ab), strerror(errno));
+		return DNS_EIO;
+	}
+	int one = 1, big = 4 << 20;
+	if (r->lfamily == AF_INET)
+		setsockopt(r->lfd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
+	else
+		setsockopt(r->lfd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
+	setsockopt(r->lfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	setsockopt(r->lfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	r->efd = epoll_create1(EPOLL_CLOEXEC);
+	r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (r->efd < 0 || r->tfd < 0) {
+		snprintf(err, errlen, "epoll/timerfd: %s", strerror(errno));
+		return DNS_EIO;
+	}
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
+	epoll_ctl(r->efd, EPOLL_CTL_ADD, r->lfd, &ev);
+	ev.data.u64 = 1;
+	epoll_ctl(r->efd, EPOLL_CTL_ADD, r->tfd, &ev);
+	return 0;
+}
+
+int relay_run(const struct relay_config *c, struct relay_stats *stats, char *err, size_t errlen)
+{
+	char ab[ADDR_STRLEN];
+	if (!relay_addr_allowed(&c->listen) || !relay_addr_allowed(&c->forward)) {
+		snprintf(err, errlen, "refusing %s: the relay only uses 127.0.0.0/8 and ::1",
+			 addr_str(relay_addr_allowed(&c->listen) ? &c->forward : &c->listen, ab));
+		return DNS_EINVAL;
+	}
+	if (c->delay_ms < 0 || c->jitter_ms < 0 || c->delay_ms + c->jitter_ms > RELAY_MAX_DELAY_MS ||
+	    c->loss_pct < 0 || c->loss_pct > 100) {
+		snprintf(err, errlen, "delay + jitter must be 0..%d ms and loss 0..100%%", RELAY_MAX_DELAY_MS);
+		return DNS_EINVAL;
+	}
+	struct relay *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return DNS_ENOMEM;
+	}
+	r->c = c;
+	r->lfd = r->efd = r->tfd = -1;
+	r->cur_df = -1;
+	r->rng = c->seed ? c->seed * 0x2545f4914f6cdd1dULL : 1;
+	unsigned ns = c->slots ? c->slots : 16384, mc = c->max_clients ? c->max_clients : 4096;
+	r->slots = malloc((size_t)ns * sizeof(*r->slots));
+	r->freel = malloc((size_t)ns * sizeof(*r->freel));
+	r->cl = calloc(mc, sizeof(*r->cl));
+	size_t tabn = 16;
+	while (tabn < (size_t)mc * 2)
+		tabn *= 2;
+	r->ctab = calloc(tabn, sizeof(*r->ctab));
+	r->cmask = tabn - 1;
+	if (!r->slots || !r->freel || !r->cl || !r->ctab) {
+		relay_close(r);
+		snprintf(err, errlen, "out of memory");
+		return DNS_ENOMEM;
+	}
+	for (uint32_t i = 0; i < ns; i++)
+		r->freel[r->nfree++] = ns - 1 - i;
+	for (int i = 0; i < WHEEL; i++)
+		r->wheel[i].head = r->wheel[i].tail = NIL;
+	r->ready.head = r->ready.tail = NIL;
+	int rc = relay_open(r, err, errlen);
+	if (rc) {
+		relay_close(r);
+		return rc;
+	}
+	r->start_ms = r->wt = mono_ms();
+	if (c->ready) {
+		net_addr bound;
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		getsockname(r->lfd, (struct sockaddr *)&ss, &sl);
+		addr_from_sockaddr(&bound, (struct sockaddr *)&ss, sl);
+		c->ready(&bound, c->ready_arg);
+	}
+	struct epoll_event evs[64];
+	while (!c->stop || !*c->stop) {
+		int n = epoll_wait(r->efd, evs, 64, 500);
+		if (n < 0 && errno != EINTR)
+			break;
+		uint64_t now = mono_ms();
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+			if (tag == 0) {
+				on_queries(r, now);
+			} else if (tag == 1) {
+				uint64_t exp;
+				if (read(r->tfd, &exp, sizeof(exp)) < 0)
+					(void)0;
+			} else {
+				on_replies(r, (uint32_t)(tag - 2), now);
+			}
+		}
+		advance(r, now);
+		send_ready(r);
+		arm(r);
+		if (c->log)
+			fflush(c->log);
+	}
+	if (stats)
+		*stats = r->st;
+	relay_close(r);
+	return 0;
+}
