@@ -39,6 +39,11 @@ PROBE_NAME=h1.bench.test.
 PROBE_ADDR=198.18.0.1
 
 die() { echo "bench: $*" >&2; exit 1; }
+tail_note() { # FILE: ": its last line" (table-safe), or nothing
+	local l
+	l=$(tail -n 1 "$1" 2>/dev/null | tr -d '|')
+	[ -n "$l" ] && echo ": $l"
+}
 for t in dnsperf kdig pgrep ss awk; do
 	command -v "$t" >/dev/null || die "$t not found (run scripts/deps.sh)"
 done
@@ -173,18 +178,18 @@ start_server() { # SERVER PORT
 	PID[$s]=$!
 	STARTED+=("$s")
 	CMD[$s]="${SRV_PIN[*]}${SRV_PIN[*]:+ }${cmd[*]}"
-	local i
-	for i in $(seq 100); do
+	local deadline=$((SECONDS + 10))
+	while [ "$SECONDS" -lt "$deadline" ]; do
 		if ! kill -0 "${PID[$s]}" 2>/dev/null; then
 			wait "${PID[$s]}"
-			NOTE[$s]="not available (exited with status $?: $(tail -n 1 "${LOGF[$s]}" | tr -d '|'))"
+			NOTE[$s]="not available (exited with status $?$(tail_note "${LOGF[$s]}"))"
 			PID[$s]=
 			return 1
 		fi
 		probe "$s" "$port" && return 0
 		sleep 0.1
 	done
-	NOTE[$s]="not available (no correct answer to $PROBE_NAME A within 10 s: $(tail -n 1 "${LOGF[$s]}" | tr -d '|'))"
+	NOTE[$s]="not available (no correct answer to $PROBE_NAME A within 10 s$(tail_note "${LOGF[$s]}"))"
 	stop_tree "${PID[$s]}"
 	PID[$s]=
 	return 1
@@ -230,12 +235,12 @@ for r in $(seq "$RUNS"); do
 		run_dnsperf "${PORT[$s]}" "$SECONDS_PER_RUN" >"$out" 2>&1
 		t1=$(proc_tree_ticks "${PID[$s]}")
 		if ! kill -0 "${PID[$s]}" 2>/dev/null; then
-			NOTE[$s]="died during run $r: $(tail -n 1 "${LOGF[$s]}" | tr -d '|')"
+			NOTE[$s]="died during run $r$(tail_note "${LOGF[$s]}")"
 			echo "bench: $s ${NOTE[$s]}" >&2
 			continue
 		fi
 		if ! read -r sent ok lost qps rt < <(parse_dnsperf "$out"); then
-			NOTE[$s]="dnsperf failed in run $r: $(tail -n 1 "$out" | tr -d '|')"
+			NOTE[$s]="dnsperf failed in run $r$(tail_note "$out")"
 			echo "bench: $s ${NOTE[$s]}" >&2
 			continue
 		fi
