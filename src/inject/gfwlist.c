@@ -59,7 +59,7 @@ int gfwlist_b64decode(const char *in, size_t len, char **out)
  * 'S' substring). Returns rules added. */
 static int add_host(struct rules *r, char *h, char a, bool allow)
 {
-	char buf[600];
+	char buf[2100]; /* lines are < 2048 */
 	int added = 0;
 	if (a == 'D' && !strncmp(h, "*.", 2))
 		h += 2;
