@@ -11,6 +11,7 @@ static const struct {
 } cmds[] = {
 	{"serve", cmd_serve, "authoritative DNS server for zone files"},
 	{"inject", cmd_inject, "lab-only emulator of on-path DNS injectors"},
+	{"lab", cmd_lab, "replay real incidents end to end (e.g. jan21)"},
 };
 
 static void usage(FILE *f)
