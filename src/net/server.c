@@ -1,4 +1,4 @@
-/* server — UDP (recvmmsg/sendmmsg) and TCP (RFC 7766) workers over epoll. */
+/* server — UDP (blocking recvmmsg threads or epoll) and TCP (RFC 7766) workers. */
 #include "net/server.h"
 
 #include <errno.h>
@@ -23,11 +23,12 @@
 #include "util/log.h"
 
 #define UDP_SLOT 65536           /* > any UDP payload: MSG_TRUNC never hides a fit */
+#define UDP_RCVTIMEO_MS 100      /* UDP threads look at the stop flag this often */
 #define TCP_IN_INIT 512          /* first input buffer of a connection */
 #define TCP_IN_MAX (2 + SERVER_MSG_MAX)
 #define MAX_EVENTS 64
 #define MAX_THREADS 1024
-#define UDP_ROUNDS 4             /* recvmmsg batches per wakeup (fairness) */
+#define UDP_ROUNDS 4             /* epoll mode: recvmmsg batches per wakeup (fairness) */
 #define ACCEPT_ROUNDS 32
 #define ACCEPT_PAUSE_MS 100      /* out of file descriptors: stop accepting a while */
 #define BIND_TRIES 32            /* port 0: tries to find a port free for UDP and TCP */
@@ -45,7 +46,7 @@ typedef struct wstats {
 		tcp_bad_closed;
 } wstats;
 
-/* Only the owning worker writes a counter: a relaxed load+store is a plain
+/* Only the owning thread writes a counter: a relaxed load+store is a plain
  * add without a locked instruction, and readers never see torn values. */
 static inline void bump(_Atomic uint64_t *c, uint64_t n)
 {
@@ -76,21 +77,40 @@ union pktctl {
 	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
 };
 
-typedef struct worker {
-	wstats st;              /* first: each worker is 64-byte aligned */
+typedef struct worker worker;
+
+/* A UDP batch engine: a UDP thread's (one socket) or, in epoll mode, an
+ * event thread's (every socket of the worker, one at a time). Touched by
+ * its thread only. */
+typedef struct udpio {
+	wstats st;              /* first: 64-byte aligned */
 	server *s;
-	unsigned id;
+	worker *w;
+	void *ctx;
+	unsigned thread;        /* server_thread.index */
+	unsigned li;            /* UDP thread: its listen address */
+	int fd;                 /* UDP thread: its socket */
 	pthread_t th;
 	bool started;
-	int ep;
-	void *ctx;
-	uint64_t now;
-	/* UDP batch */
 	uint8_t *rxbuf, *txbuf; /* SERVER_UDP_BATCH * UDP_SLOT each */
 	struct mmsghdr rx[SERVER_UDP_BATCH], tx[SERVER_UDP_BATCH];
 	struct iovec rxiov[SERVER_UDP_BATCH], txiov[SERVER_UDP_BATCH];
 	net_addr peer[SERVER_UDP_BATCH], local[SERVER_UDP_BATCH];
 	union pktctl rxctl[SERVER_UDP_BATCH], txctl[SERVER_UDP_BATCH];
+} udpio;
+
+struct worker {
+	wstats st;              /* first: each worker is 64-byte aligned */
+	server *s;
+	unsigned id;
+	unsigned thread;        /* server_thread.index of the event thread */
+	pthread_t th;
+	bool started;
+	int ep;
+	void *ctx;
+	uint64_t now;
+	udpio *ue;              /* epoll mode: the event thread's UDP engine */
+	udpio **ut;             /* threads mode: one per listen address */
 	/* TCP */
 	uint8_t *tcp_resp;
 	conn *conns;
@@ -98,7 +118,7 @@ typedef struct worker {
 	conn *lru_head, *lru_tail;
 	unsigned nconn;
 	uint64_t accept_resume;  /* 0, or ms when accepting resumes */
-} worker;
+};
 
 struct server {
 	server_config cfg;
@@ -106,10 +126,15 @@ struct server {
 	net_addr *bound;        /* as bound (port 0 resolved) */
 	bool *pktinfo;          /* per listen address */
 	unsigned nthreads;
+	unsigned per_worker;    /* handler threads per worker */
+	bool udp_threads;       /* SERVER_UDP_THREADS with UDP on */
 	int *udp_fd, *tcp_fd;   /* [worker * nlisten + i], -1 when unused */
 	int stopfd, reloadfd;
+	_Atomic bool stopping;
 	bool bound_ok, ran;
 	worker **w;
+	pthread_mutex_t errlock; /* for errors raised in server threads */
+	int async_rc;
 	char err[256];
 };
 
@@ -123,6 +148,22 @@ static int seterr(server *s, int code, const char *fmt, ...)
 	vsnprintf(s->err, sizeof(s->err), fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+/* An error in a server thread: the first one is kept and stops the server. */
+__attribute__((format(printf, 3, 4)))
+static void async_fail(server *s, int code, const char *fmt, ...)
+{
+	pthread_mutex_lock(&s->errlock);
+	if (!s->async_rc) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(s->err, sizeof(s->err), fmt, ap);
+		va_end(ap);
+		s->async_rc = code;
+	}
+	pthread_mutex_unlock(&s->errlock);
+	server_stop(s);
 }
 
 static uint64_t now_ms(void)
@@ -149,6 +190,7 @@ server *server_new(const server_config *cfg)
 	if (!s)
 		return NULL;
 	s->cfg = *cfg;
+	pthread_mutex_init(&s->errlock, NULL);
 	s->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->reloadfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	size_t n = cfg->nlisten;
@@ -188,7 +230,12 @@ void server_free(server *s)
 		return;
 	for (unsigned i = 0; s->w && i < s->nthreads; i++)
 		if (s->w[i]) {
-			worker_release(s->w[i]);
+			worker *w = s->w[i];
+			worker_release(w);
+			free(w->ue);
+			for (size_t j = 0; w->ut && j < s->cfg.nlisten; j++)
+				free(w->ut[j]);
+			free(w->ut);
 			free(s->w[i]);
 		}
 	free(s->w);
@@ -204,12 +251,14 @@ void server_free(server *s)
 	free(s->listen);
 	free(s->bound);
 	free(s->pktinfo);
+	pthread_mutex_destroy(&s->errlock);
 	free(s);
 }
 
 void server_stop(server *s)
 {
 	uint64_t one = 1;
+	atomic_store(&s->stopping, true);
 	ssize_t r = write(s->stopfd, &one, sizeof(one));
 	(void)r;
 }
@@ -223,10 +272,28 @@ void server_reload(server *s)
 
 const char *server_error(const server *s) { return s->err; }
 unsigned server_threads(const server *s) { return s->nthreads; }
+unsigned server_ctx_count(const server *s) { return s->nthreads * s->per_worker; }
 
 const net_addr *server_bound_addr(const server *s, size_t i)
 {
 	return s->bound_ok && i < s->cfg.nlisten ? &s->bound[i] : NULL;
+}
+
+static void add_stats(server_stats *out, const wstats *st)
+{
+#define RD(f) atomic_load_explicit(&st->f, memory_order_relaxed)
+	out->udp_queries += RD(udp_queries);
+	out->tcp_queries += RD(tcp_queries);
+	out->responses += RD(responses);
+	out->dropped += RD(dropped);
+	out->send_errors += RD(send_errors);
+	out->udp_truncated += RD(udp_truncated);
+	out->tcp_accepted += RD(tcp_accepted);
+	out->tcp_open += RD(tcp_open);
+	out->tcp_idle_closed += RD(tcp_idle_closed);
+	out->tcp_evicted += RD(tcp_evicted);
+	out->tcp_bad_closed += RD(tcp_bad_closed);
+#undef RD
 }
 
 void server_read_stats(const server *s, server_stats *out)
@@ -235,20 +302,13 @@ void server_read_stats(const server *s, server_stats *out)
 	if (!s->w)
 		return;
 	for (unsigned i = 0; i < s->nthreads && s->w[i]; i++) {
-		const wstats *st = &s->w[i]->st;
-#define RD(f) atomic_load_explicit(&st->f, memory_order_relaxed)
-		out->udp_queries += RD(udp_queries);
-		out->tcp_queries += RD(tcp_queries);
-		out->responses += RD(responses);
-		out->dropped += RD(dropped);
-		out->send_errors += RD(send_errors);
-		out->udp_truncated += RD(udp_truncated);
-		out->tcp_accepted += RD(tcp_accepted);
-		out->tcp_open += RD(tcp_open);
-		out->tcp_idle_closed += RD(tcp_idle_closed);
-		out->tcp_evicted += RD(tcp_evicted);
-		out->tcp_bad_closed += RD(tcp_bad_closed);
-#undef RD
+		const worker *w = s->w[i];
+		add_stats(out, &w->st);
+		if (w->ue)
+			add_stats(out, &w->ue->st);
+		for (size_t j = 0; w->ut && j < s->cfg.nlisten; j++)
+			if (w->ut[j])
+				add_stats(out, &w->ut[j]->st);
 	}
 	out->queries = out->udp_queries + out->tcp_queries;
 }
@@ -299,7 +359,8 @@ static int open_sock(server *s, const net_addr *a, int type, bool pktinfo, int *
 	char as[ADDR_STRLEN];
 	const char *proto = type == SOCK_DGRAM ? "udp" : "tcp";
 	int fam = addr_family(a);
-	int fd = socket(fam, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool blocking = type == SOCK_DGRAM && s->udp_threads;
+	int fd = socket(fam, type | (blocking ? 0 : SOCK_NONBLOCK) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return seterr(s, DNS_EIO, "cannot create %s socket for %s: %s", proto,
 			      addr_str(a, as), strerror(errno));
@@ -315,6 +376,12 @@ static int open_sock(server *s, const net_addr *a, int type, bool pktinfo, int *
 		if (s->cfg.udp_rcvbuf > 0 &&
 		    sockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, s->cfg.udp_rcvbuf) < 0)
 			sockopt(fd, SOL_SOCKET, SO_RCVBUF, s->cfg.udp_rcvbuf); /* capped by rmem_max */
+		if (blocking) { /* UDP threads look at the stop flag this often */
+			struct timeval tv = { .tv_sec = 0, .tv_usec = UDP_RCVTIMEO_MS * 1000 };
+			if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+				return seterr(s, DNS_EIO, "cannot set SO_RCVTIMEO on %s: %s",
+					      addr_str(a, as), strerror(errno));
+		}
 		if (pktinfo && (fam == AF_INET ? sockopt(fd, IPPROTO_IP, IP_PKTINFO, 1)
 					       : sockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)) < 0)
 			return seterr(s, DNS_EIO, "cannot enable packet info on %s: %s",
@@ -376,6 +443,8 @@ int server_bind(server *s)
 		return seterr(s, DNS_EINVAL, "neither UDP nor TCP enabled");
 	if (c->threads > MAX_THREADS)
 		return seterr(s, DNS_EINVAL, "too many threads (%u, at most %d)", c->threads, MAX_THREADS);
+	if (c->udp_mode != SERVER_UDP_THREADS && c->udp_mode != SERVER_UDP_EPOLL)
+		return seterr(s, DNS_EINVAL, "unknown UDP mode %d", (int)c->udp_mode);
 	for (size_t i = 0; i < c->nlisten; i++) {
 		if (addr_family(&s->listen[i]) == AF_UNSPEC)
 			return seterr(s, DNS_EINVAL, "listen address %zu is not set", i);
@@ -387,6 +456,8 @@ int server_bind(server *s)
 	}
 	if (!s->udp_fd) {
 		s->nthreads = c->threads ? c->threads : cpu_count();
+		s->udp_threads = !c->no_udp && c->udp_mode == SERVER_UDP_THREADS;
+		s->per_worker = s->udp_threads ? 1 + (unsigned)c->nlisten : 1;
 		size_t nfd = (size_t)s->nthreads * c->nlisten;
 		s->udp_fd = malloc(nfd * sizeof(int));
 		s->tcp_fd = malloc(nfd * sizeof(int));
@@ -410,7 +481,6 @@ int server_bind(server *s)
 }
 
 /* ---------- TCP connections ---------- */
-
 static void lru_unlink(worker *w, conn *c)
 {
 	if (c->prev)
@@ -535,7 +605,7 @@ static bool conn_process(worker *w, conn *c)
 			break;
 		server_query q = {
 			.req = c->in + off + 2, .req_len = len, .peer = &c->peer,
-			.local = &c->local, .transport = SERVER_TCP, .worker = w->id,
+			.local = &c->local, .transport = SERVER_TCP, .worker = w->id, .thread = w->thread,
 			.resp = w->tcp_resp, .resp_max = SERVER_MSG_MAX,
 		};
 		int r = s->cfg.handler(w->ctx, &q);
@@ -736,21 +806,45 @@ static void tcp_accept(worker *w, size_t li)
 		atomic_store_explicit(&w->st.tcp_open, w->nconn, memory_order_relaxed);
 	}
 }
-
 /* ---------- UDP ---------- */
 
-/* Reads the destination address of datagram i (packet info) into w->local[i]
+/* Fixed parts of the receive headers. */
+static void udp_init(udpio *u)
+{
+	for (unsigned i = 0; i < SERVER_UDP_BATCH; i++) {
+		struct msghdr *mh = &u->rx[i].msg_hdr;
+		u->rxiov[i].iov_base = u->rxbuf + (size_t)i * UDP_SLOT;
+		u->rxiov[i].iov_len = UDP_SLOT;
+		mh->msg_name = &u->peer[i].u;
+		mh->msg_iov = &u->rxiov[i];
+		mh->msg_iovlen = 1;
+	}
+}
+
+/* Resets what the kernel rewrote in receive headers [0, n). */
+static void udp_rx_reset(udpio *u, unsigned n, bool pkt)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct msghdr *mh = &u->rx[i].msg_hdr;
+		mh->msg_namelen = sizeof(u->peer[i].u);
+		mh->msg_control = pkt ? u->rxctl[i].buf : NULL;
+		mh->msg_controllen = pkt ? sizeof(u->rxctl[i].buf) : 0;
+		mh->msg_flags = 0;
+	}
+}
+
+/* Reads the destination address of datagram i (packet info) into u->local[i]
  * and prepares the matching source control message in txctl[slot]. Returns
  * the control length for the reply (0: none found). */
-static size_t udp_pktinfo(worker *w, size_t li, unsigned i, unsigned slot)
+static size_t udp_pktinfo(udpio *u, size_t li, unsigned i, unsigned slot)
 {
-	struct msghdr *mh = &w->rx[i].msg_hdr;
-	net_addr *loc = &w->local[i];
-	*loc = w->s->bound[li];
-	memset(&w->txctl[slot], 0, sizeof(w->txctl[slot]));
+	struct msghdr *mh = &u->rx[i].msg_hdr;
+	net_addr *loc = &u->local[i];
+	*loc = u->s->bound[li];
+	memset(&u->txctl[slot], 0, sizeof(u->txctl[slot]));
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		struct msghdr out = { .msg_control = w->txctl[slot].buf,
-				      .msg_controllen = sizeof(w->txctl[slot].buf) };
+		struct msghdr out = { .msg_control = u->txctl[slot].buf,
+				      .msg_controllen = sizeof(u->txctl[slot].buf) };
 		struct cmsghdr *oc = CMSG_FIRSTHDR(&out);
 		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
 		    addr_family(loc) == AF_INET) {
@@ -783,14 +877,14 @@ static size_t udp_pktinfo(worker *w, size_t li, unsigned i, unsigned slot)
 	return 0;
 }
 
-static void udp_send(worker *w, int fd, unsigned nout)
+static void udp_send(udpio *u, int fd, unsigned nout)
 {
 	unsigned sent = 0, waits = 0;
 	while (sent < nout) {
-		int r = sendmmsg(fd, w->tx + sent, nout - sent, MSG_DONTWAIT);
+		int r = sendmmsg(fd, u->tx + sent, nout - sent, MSG_DONTWAIT);
 		if (r > 0) {
 			sent += (unsigned)r;
-			bump(&w->st.responses, (uint64_t)r);
+			bump(&u->st.responses, (uint64_t)r);
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
@@ -801,82 +895,81 @@ static void udp_send(worker *w, int fd, unsigned nout)
 				poll(&p, 1, 10);
 				continue;
 			}
-			bump(&w->st.send_errors, nout - sent);
+			bump(&u->st.send_errors, nout - sent);
 			return;
 		}
-		bump(&w->st.send_errors, 1); /* this one datagram is refused: skip it */
+		bump(&u->st.send_errors, 1); /* this one datagram is refused: skip it */
 		sent++;
 	}
 }
 
+/* Answers the n datagrams just received on listen address li (socket fd). */
+static void udp_handle(udpio *u, size_t li, int fd, unsigned n)
+{
+	server *s = u->s;
+	bool pkt = s->pktinfo[li];
+	unsigned nout = 0;
+	uint64_t ndrop = 0, ntrunc = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct msghdr *mh = &u->rx[i].msg_hdr;
+		u->peer[i].len = mh->msg_namelen;
+		if (mh->msg_flags & MSG_TRUNC) {
+			ntrunc++;
+			continue;
+		}
+		size_t ctl = 0;
+		const net_addr *local = &s->bound[li];
+		if (pkt) {
+			ctl = udp_pktinfo(u, li, i, nout);
+			local = &u->local[i];
+		}
+		uint8_t *resp = u->txbuf + (size_t)nout * UDP_SLOT;
+		server_query q = {
+			.req = u->rxbuf + (size_t)i * UDP_SLOT, .req_len = u->rx[i].msg_len,
+			.peer = &u->peer[i], .local = local, .transport = SERVER_UDP,
+			.worker = u->w->id, .thread = u->thread, .resp = resp,
+			.resp_max = SERVER_MSG_MAX,
+		};
+		int r = s->cfg.handler(u->ctx, &q);
+		if (r <= 0) {
+			ndrop++;
+			continue;
+		}
+		if (r > SERVER_MSG_MAX)
+			fatal("server: handler returned %d, beyond resp_max %d", r, SERVER_MSG_MAX);
+		struct msghdr *oh = &u->tx[nout].msg_hdr;
+		u->txiov[nout].iov_base = resp;
+		u->txiov[nout].iov_len = (size_t)r;
+		oh->msg_name = &u->peer[i].u;
+		oh->msg_namelen = u->peer[i].len;
+		oh->msg_iov = &u->txiov[nout];
+		oh->msg_iovlen = 1;
+		oh->msg_control = ctl ? u->txctl[nout].buf : NULL;
+		oh->msg_controllen = ctl;
+		oh->msg_flags = 0;
+		nout++;
+	}
+	bump(&u->st.udp_queries, n - ntrunc);
+	if (ndrop)
+		bump(&u->st.dropped, ndrop);
+	if (ntrunc)
+		bump(&u->st.udp_truncated, ntrunc);
+	if (nout)
+		udp_send(u, fd, nout);
+}
+
+/* Epoll mode: drains (fairly) a readable socket of the event thread. */
 static void udp_read(worker *w, size_t li)
 {
 	server *s = w->s;
+	udpio *u = w->ue;
 	int fd = s->udp_fd[w->id * s->cfg.nlisten + li];
-	bool pkt = s->pktinfo[li];
 	for (int round = 0; round < UDP_ROUNDS; round++) {
-		for (unsigned i = 0; i < SERVER_UDP_BATCH; i++) {
-			struct msghdr *mh = &w->rx[i].msg_hdr;
-			w->rxiov[i].iov_base = w->rxbuf + (size_t)i * UDP_SLOT;
-			w->rxiov[i].iov_len = UDP_SLOT;
-			mh->msg_name = &w->peer[i].u;
-			mh->msg_namelen = sizeof(w->peer[i].u);
-			mh->msg_iov = &w->rxiov[i];
-			mh->msg_iovlen = 1;
-			mh->msg_control = pkt ? w->rxctl[i].buf : NULL;
-			mh->msg_controllen = pkt ? sizeof(w->rxctl[i].buf) : 0;
-			mh->msg_flags = 0;
-		}
-		int n = recvmmsg(fd, w->rx, SERVER_UDP_BATCH, MSG_DONTWAIT, NULL);
+		udp_rx_reset(u, SERVER_UDP_BATCH, s->pktinfo[li]);
+		int n = recvmmsg(fd, u->rx, SERVER_UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return; /* EAGAIN, or a transient error: epoll tells us again */
-		unsigned nout = 0;
-		uint64_t nq = 0, ndrop = 0, ntrunc = 0;
-		for (unsigned i = 0; i < (unsigned)n; i++) {
-			struct msghdr *mh = &w->rx[i].msg_hdr;
-			w->peer[i].len = mh->msg_namelen;
-			if (mh->msg_flags & MSG_TRUNC) {
-				ntrunc++;
-				continue;
-			}
-			size_t ctl = 0;
-			const net_addr *local = &s->bound[li];
-			if (pkt) {
-				ctl = udp_pktinfo(w, li, i, nout);
-				local = &w->local[i];
-			}
-			uint8_t *resp = w->txbuf + (size_t)nout * UDP_SLOT;
-			server_query q = {
-				.req = w->rxbuf + (size_t)i * UDP_SLOT, .req_len = w->rx[i].msg_len,
-				.peer = &w->peer[i], .local = local, .transport = SERVER_UDP,
-				.worker = w->id, .resp = resp, .resp_max = SERVER_MSG_MAX,
-			};
-			int r = s->cfg.handler(w->ctx, &q);
-			nq++;
-			if (r <= 0) {
-				ndrop++;
-				continue;
-			}
-			if (r > SERVER_MSG_MAX)
-				fatal("server: handler returned %d, beyond resp_max %d", r, SERVER_MSG_MAX);
-			struct msghdr *oh = &w->tx[nout].msg_hdr;
-			w->txiov[nout].iov_base = resp;
-			w->txiov[nout].iov_len = (size_t)r;
-			oh->msg_name = &w->peer[i].u;
-			oh->msg_namelen = w->peer[i].len;
-			oh->msg_iov = &w->txiov[nout];
-			oh->msg_iovlen = 1;
-			oh->msg_control = ctl ? w->txctl[nout].buf : NULL;
-			oh->msg_controllen = ctl;
-			oh->msg_flags = 0;
-			nout++;
-		}
-		bump(&w->st.udp_queries, nq);
-		bump(&w->st.dropped, ndrop);
-		if (ntrunc)
-			bump(&w->st.udp_truncated, ntrunc);
-		if (nout)
-			udp_send(w, fd, nout);
+		udp_handle(u, li, fd, (unsigned)n);
 		if (n < SERVER_UDP_BATCH)
 			return;
 	}
@@ -900,6 +993,67 @@ static void pin_cpu(unsigned id)
 			log_warn("server: cannot pin worker %u to CPU %d: %s", id, cpu, strerror(e));
 		return;
 	}
+}
+
+/* Threads mode: a UDP thread, blocking in recvmmsg like the echo floor. */
+static void *udp_main(void *arg)
+{
+	udpio *u = arg;
+	server *s = u->s;
+	bool pkt = s->pktinfo[u->li];
+	if (s->cfg.cpu_pin)
+		pin_cpu(u->w->id);
+	udp_rx_reset(u, SERVER_UDP_BATCH, pkt);
+	while (!atomic_load_explicit(&s->stopping, memory_order_relaxed)) {
+		int n = recvmmsg(u->fd, u->rx, SERVER_UDP_BATCH, MSG_WAITFORONE, NULL);
+		if (n <= 0) {
+			/* EAGAIN: SO_RCVTIMEO, look at the stop flag again */
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				struct timespec ts = { 0, 1000000 }; /* do not spin on a persistent error */
+				nanosleep(&ts, NULL);
+			}
+			udp_rx_reset(u, SERVER_UDP_BATCH, pkt);
+			continue;
+		}
+		/* After shutdown(SHUT_RD) recvmmsg returns an empty "datagram". */
+		if (atomic_load_explicit(&s->stopping, memory_order_relaxed))
+			break;
+		udp_handle(u, u->li, u->fd, (unsigned)n);
+		udp_rx_reset(u, (unsigned)n, pkt);
+	}
+	return NULL;
+}
+
+/* Starts the worker's UDP threads (threads mode), in its event thread. */
+static int udp_threads_start(worker *w)
+{
+	server *s = w->s;
+	for (size_t i = 0; w->ut && i < s->cfg.nlisten; i++) {
+		udpio *u = w->ut[i];
+		int e = pthread_create(&u->th, NULL, udp_main, u);
+		if (e) {
+			async_fail(s, DNS_EIO, "cannot start UDP thread %zu of worker %u: %s", i, w->id,
+				   strerror(e));
+			return DNS_EIO;
+		}
+		u->started = true;
+	}
+	return 0;
+}
+
+/* Wakes the UDP threads (a blocked recvmmsg returns at once after
+ * shutdown(SHUT_RD); SO_RCVTIMEO is the fallback) and waits for them. */
+static void udp_threads_stop(worker *w)
+{
+	server *s = w->s;
+	for (size_t i = 0; w->ut && i < s->cfg.nlisten; i++)
+		if (w->ut[i]->started)
+			shutdown(w->ut[i]->fd, SHUT_RD);
+	for (size_t i = 0; w->ut && i < s->cfg.nlisten; i++)
+		if (w->ut[i]->started) {
+			pthread_join(w->ut[i]->th, NULL);
+			w->ut[i]->started = false;
+		}
 }
 
 static int next_timeout(worker *w)
@@ -928,7 +1082,11 @@ static void *worker_main(void *arg)
 	struct epoll_event evs[MAX_EVENTS];
 	if (s->cfg.cpu_pin)
 		pin_cpu(w->id);
+	if (w->ue)
+		w->ue->ctx = w->ctx; /* epoll mode: UDP is answered in the event thread */
 	w->now = now_ms();
+	if (udp_threads_start(w) < 0)
+		goto out;
 	for (;;) {
 		int n = epoll_wait(w->ep, evs, MAX_EVENTS, next_timeout(w));
 		if (n < 0 && errno != EINTR)
@@ -960,9 +1118,19 @@ static void *worker_main(void *arg)
 		}
 	}
 out:
+	udp_threads_stop(w);
 	while (w->lru_head)
 		conn_close(w, w->lru_head);
 	return NULL;
+}
+
+static void udpio_release(udpio *u)
+{
+	if (!u)
+		return;
+	free(u->rxbuf);
+	free(u->txbuf);
+	u->rxbuf = u->txbuf = NULL;
 }
 
 /* Frees what a worker holds but its counters (stats stay readable). */
@@ -971,11 +1139,12 @@ static void worker_release(worker *w)
 	if (w->ep >= 0)
 		close(w->ep);
 	w->ep = -1;
-	free(w->rxbuf);
-	free(w->txbuf);
+	udpio_release(w->ue);
+	for (size_t i = 0; w->ut && i < w->s->cfg.nlisten; i++)
+		udpio_release(w->ut[i]);
 	free(w->tcp_resp);
 	free(w->conns);
-	w->rxbuf = w->txbuf = w->tcp_resp = NULL;
+	w->tcp_resp = NULL;
 	w->conns = NULL;
 }
 
@@ -983,6 +1152,26 @@ static int epoll_add(int ep, int fd, uint64_t key)
 {
 	struct epoll_event e = { .events = EPOLLIN, .data.u64 = key };
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+static int udpio_new(server *s, worker *w, unsigned thread, udpio **out)
+{
+	void *mem = NULL;
+	if (posix_memalign(&mem, 64, sizeof(udpio)))
+		return seterr(s, DNS_ENOMEM, "out of memory");
+	udpio *u = mem;
+	memset(u, 0, sizeof(*u));
+	*out = u;
+	u->s = s;
+	u->w = w;
+	u->thread = thread;
+	u->fd = -1;
+	u->rxbuf = malloc((size_t)SERVER_UDP_BATCH * UDP_SLOT);
+	u->txbuf = malloc((size_t)SERVER_UDP_BATCH * UDP_SLOT);
+	if (!u->rxbuf || !u->txbuf)
+		return seterr(s, DNS_ENOMEM, "out of memory");
+	udp_init(u);
+	return 0;
 }
 
 static int worker_new(server *s, unsigned id, worker **out)
@@ -995,15 +1184,25 @@ static int worker_new(server *s, unsigned id, worker **out)
 	*out = w;
 	w->s = s;
 	w->id = id;
+	w->thread = id * s->per_worker;
 	w->ep = -1;
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (w->ep < 0)
 		return seterr(s, DNS_EIO, "epoll_create1: %s", strerror(errno));
-	if (!s->cfg.no_udp) {
-		w->rxbuf = malloc((size_t)SERVER_UDP_BATCH * UDP_SLOT);
-		w->txbuf = malloc((size_t)SERVER_UDP_BATCH * UDP_SLOT);
-		if (!w->rxbuf || !w->txbuf)
+	size_t nl = s->cfg.nlisten;
+	int rc;
+	if (s->udp_threads) {
+		w->ut = calloc(nl, sizeof(*w->ut));
+		if (!w->ut)
 			return seterr(s, DNS_ENOMEM, "out of memory");
+		for (size_t i = 0; i < nl; i++) {
+			if ((rc = udpio_new(s, w, w->thread + 1 + (unsigned)i, &w->ut[i])) < 0)
+				return rc;
+			w->ut[i]->li = (unsigned)i;
+			w->ut[i]->fd = s->udp_fd[id * nl + i];
+		}
+	} else if (!s->cfg.no_udp && (rc = udpio_new(s, w, w->thread, &w->ue)) < 0) {
+		return rc;
 	}
 	if (!s->cfg.no_tcp) {
 		unsigned m = s->cfg.tcp_max_clients;
@@ -1017,16 +1216,37 @@ static int worker_new(server *s, unsigned id, worker **out)
 			w->free = &w->conns[i];
 		}
 	}
-	size_t nl = s->cfg.nlisten;
 	if (epoll_add(w->ep, s->stopfd, ev_key(TAG_STOP, 0, 0)) < 0)
 		return seterr(s, DNS_EIO, "epoll_ctl: %s", strerror(errno));
 	for (size_t i = 0; i < nl; i++) {
-		int u = s->udp_fd[id * nl + i], t = s->tcp_fd[id * nl + i];
+		int u = s->udp_threads ? -1 : s->udp_fd[id * nl + i], t = s->tcp_fd[id * nl + i];
 		if ((u >= 0 && epoll_add(w->ep, u, ev_key(TAG_UDP, 0, (uint32_t)i)) < 0) ||
 		    (t >= 0 && epoll_add(w->ep, t, ev_key(TAG_LISTEN, 0, (uint32_t)i)) < 0))
 			return seterr(s, DNS_EIO, "epoll_ctl: %s", strerror(errno));
 	}
 	return 0;
+}
+
+/* Handler thread idx: its description and where its context lives. */
+static void **thread_ctx(server *s, unsigned idx, server_thread *t)
+{
+	unsigned wi = idx / s->per_worker, k = idx % s->per_worker;
+	worker *w = s->w[wi];
+	t->worker = wi;
+	t->index = idx;
+	t->kind = k ? SERVER_THREAD_UDP : SERVER_THREAD_EVENT;
+	t->listen = k ? k - 1 : 0;
+	return k ? &w->ut[k - 1]->ctx : &w->ctx;
+}
+
+static void ctx_free_upto(server *s, unsigned n)
+{
+	for (unsigned i = 0; s->cfg.ctx_free && i < n; i++) {
+		server_thread t;
+		void **ctx = thread_ctx(s, i, &t);
+		s->cfg.ctx_free(s->cfg.app, &t, *ctx);
+		*ctx = NULL;
+	}
 }
 
 /* Waits in the control thread for stop, reload and signals. */
@@ -1081,12 +1301,15 @@ int server_run(server *s)
 		return seterr(s, DNS_ENOMEM, "out of memory");
 	for (unsigned i = 0; i < n && !rc; i++)
 		rc = worker_new(s, i, &s->w[i]);
-	for (unsigned i = 0; i < n && !rc; i++) {
-		if (s->cfg.ctx_new && (rc = s->cfg.ctx_new(s->cfg.app, i, &s->w[i]->ctx)) < 0) {
-			seterr(s, rc, "cannot create the context of worker %u: %s", i, dns_strerror(rc));
-			for (unsigned j = 0; j < i; j++)
-				if (s->cfg.ctx_free)
-					s->cfg.ctx_free(s->cfg.app, j, s->w[j]->ctx);
+	unsigned nctx = rc ? 0 : server_ctx_count(s);
+	for (unsigned i = 0; i < nctx && s->cfg.ctx_new && !rc; i++) {
+		server_thread t;
+		void **ctx = thread_ctx(s, i, &t);
+		if ((rc = s->cfg.ctx_new(s->cfg.app, &t, ctx)) < 0) {
+			seterr(s, rc, "cannot create the context of worker %u (%s thread %u): %s", t.worker,
+			       t.kind == SERVER_THREAD_UDP ? "UDP" : "event", t.index, dns_strerror(rc));
+			*ctx = NULL;
+			ctx_free_upto(s, i);
 		}
 	}
 	int sigfd = -1;
@@ -1098,8 +1321,10 @@ int server_run(server *s)
 		sigaddset(&set, SIGINT);
 		pthread_sigmask(SIG_BLOCK, &set, NULL);
 		sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-		if (sigfd < 0)
+		if (sigfd < 0) {
 			rc = seterr(s, DNS_EIO, "signalfd: %s", strerror(errno));
+			ctx_free_upto(s, nctx);
+		}
 	}
 	if (!rc) {
 		sigset_t all, old;
@@ -1119,9 +1344,9 @@ int server_run(server *s)
 		for (unsigned i = 0; i < n; i++)
 			if (s->w[i]->started)
 				pthread_join(s->w[i]->th, NULL);
-		for (unsigned i = 0; i < n; i++)
-			if (s->cfg.ctx_free)
-				s->cfg.ctx_free(s->cfg.app, i, s->w[i]->ctx);
+		if (!rc)
+			rc = s->async_rc;
+		ctx_free_upto(s, nctx);
 	}
 	if (sigfd >= 0)
 		close(sigfd);

@@ -63,6 +63,8 @@ static void usage(FILE *f)
 		"  --tcp-idle MS     close idle TCP connections after MS milliseconds (default 10000)\n"
 		"  --check           load the zones, report problems, exit (0 when all load)\n"
 		"  --no-cache        build every answer afresh (no per-worker response cache)\n"
+		"  --udp-epoll       read UDP in each worker's event thread (epoll) instead of one\n"
+		"                    blocking thread per worker and address; better with many --listen\n"
 		"  --verbose, --quiet  more or less logging\n"
 		"Signals: SIGHUP reloads every zone (a zone that fails keeps the old set serving),\n"
 		"SIGTERM/SIGINT stop.\n");
@@ -119,7 +121,8 @@ static int handle_query(void *ctx, server_query *q)
 	return len > 0 ? len : SERVER_DROP;
 }
 
-static int worker_new(void *appv, unsigned i, void **ctx)
+/* One context per handler thread (server.h): its answer cache is its own. */
+static int worker_new(void *appv, const server_thread *t, void **ctx)
 {
 	struct serve_app *app = appv;
 	struct worker *w = calloc(1, sizeof(*w));
@@ -130,16 +133,16 @@ static int worker_new(void *appv, unsigned i, void **ctx)
 		return DNS_ENOMEM;
 	}
 	w->app = app;
-	app->workers[i] = w;
+	app->workers[t->index] = w;
 	*ctx = w;
 	return 0;
 }
 
-static void worker_free(void *appv, unsigned i, void *ctx)
+static void worker_free(void *appv, const server_thread *t, void *ctx)
 {
 	struct serve_app *app = appv;
 	struct worker *w = ctx;
-	app->workers[i] = NULL;
+	app->workers[t->index] = NULL;
 	answer_ctx_free(&w->ans);
 	free(w);
 }
@@ -221,6 +224,7 @@ int cmd_serve(int argc, char **argv)
 		{"tcp-idle", required_argument, NULL, 'i'},
 		{"check", no_argument, NULL, 'c'},
 		{"no-cache", no_argument, NULL, 'C'},
+		{"udp-epoll", no_argument, NULL, 'E'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -232,7 +236,7 @@ int cmd_serve(int argc, char **argv)
 	size_t nlisten = 0;
 	struct serve_app app = {.zones = zones, .acfg = {.max_udp = 1232}};
 	long threads = 0, tcp_idle = 0;
-	bool check = false, quiet = false;
+	bool check = false, quiet = false, udp_epoll = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "l:z:t:n:u:i:cvqh", opts, NULL)) != -1) {
@@ -304,6 +308,7 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'c': check = true; break;
 		case 'C': app.no_cache = true; break;
+		case 'E': udp_epoll = true; break;
 		case 'v': log_level = LOG_DEBUG; break;
 		case 'q': quiet = true; log_level = LOG_WARN; break;
 		case 'h': usage(stdout); return 0;
@@ -341,6 +346,7 @@ int cmd_serve(int argc, char **argv)
 		.reload = reload,
 		.handle_signals = true,
 		.tcp_idle_ms = (unsigned)tcp_idle,
+		.udp_mode = udp_epoll ? SERVER_UDP_EPOLL : SERVER_UDP_THREADS,
 	};
 	server *s = server_new(&cfg);
 	if (!s) {
@@ -355,7 +361,7 @@ int cmd_serve(int argc, char **argv)
 		zoneset_free(zs);
 		return 1;
 	}
-	app.nworkers = server_threads(s);
+	app.nworkers = server_ctx_count(s);
 	app.workers = calloc(app.nworkers, sizeof(*app.workers));
 	if (!app.workers) {
 		server_free(s);
@@ -366,7 +372,7 @@ int cmd_serve(int argc, char **argv)
 		char a[ADDR_STRLEN];
 		for (size_t i = 0; i < nlisten; i++)
 			log_info("listening on %s (udp, tcp)", addr_str(server_bound_addr(s, i), a));
-		log_info("%u worker thread%s", app.nworkers, app.nworkers == 1 ? "" : "s");
+		log_info("%u worker%s", server_threads(s), server_threads(s) == 1 ? "" : "s");
 	}
 	rc = server_run(s);
 	if (rc < 0)

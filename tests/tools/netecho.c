@@ -1,13 +1,15 @@
 /* netecho — an echo server on the net/server core (sets QR, no DNS work).
  *
- * usage: netecho [-t THREADS] [-i IDLE_MS] [-c MAX_CLIENTS] [-P] [-u|-T] ADDR...
+ * usage: netecho [-t THREADS] [-i IDLE_MS] [-c MAX_CLIENTS] [-P] [-E] [-u|-T] ADDR...
  *
  * Serves UDP and TCP on every ADDR ("127.0.0.1:5300", "[::1]:5300"; port 0
  * picks a free port) and answers each message with itself, byte 2 |= 0x80.
  * Prints "listening ADDR" per bound address on stdout (so scripts can read
  * a port-0 choice), reloads (prints "reload") on SIGHUP, stops on SIGTERM or
- * SIGINT and then prints the server's counters. Exit 0 on a clean stop, 1
- * on errors, 2 on usage. Measures the core's cost next to bench/echo.c. */
+ * SIGINT and then prints the server's counters. -E reads UDP through the
+ * event threads' epoll (SERVER_UDP_EPOLL) instead of blocking UDP threads.
+ * Exit 0 on a clean stop, 1 on errors, 2 on usage. Measures the core's cost
+ * next to bench/echo.c. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +41,7 @@ static void on_reload(void *app)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: netecho [-t THREADS] [-i IDLE_MS] [-c MAX_CLIENTS] [-P] [-u|-T] ADDR...\n");
+	fprintf(stderr, "usage: netecho [-t THREADS] [-i IDLE_MS] [-c MAX_CLIENTS] [-P] [-E] [-u|-T] ADDR...\n");
 	return 2;
 }
 
@@ -47,12 +49,13 @@ int main(int argc, char **argv)
 {
 	server_config cfg = { .handler = echo, .reload = on_reload, .handle_signals = true };
 	int opt;
-	while ((opt = getopt(argc, argv, "t:i:c:PuT")) != -1) {
+	while ((opt = getopt(argc, argv, "t:i:c:PEuT")) != -1) {
 		switch (opt) {
 		case 't': cfg.threads = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'i': cfg.tcp_idle_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'c': cfg.tcp_max_clients = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'P': cfg.cpu_pin = true; break;
+		case 'E': cfg.udp_mode = SERVER_UDP_EPOLL; break;
 		case 'u': cfg.no_tcp = true; break;
 		case 'T': cfg.no_udp = true; break;
 		default: return usage();

@@ -32,8 +32,12 @@
 #define CTX_MAGIC 0x5e7e7u
 
 typedef struct wctx {
-	unsigned magic, worker;
+	unsigned magic, worker, index;
+	enum server_thread_kind kind;
+	atomic_int busy; /* > 1: the handler ran concurrently on this context */
 } wctx;
+
+static enum server_udp_mode g_udp_mode; /* the mode every test runs in */
 
 static atomic_int g_bad_ctx, g_ctx_made, g_ctx_freed, g_reloads, g_ctx_fail_at = -1;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,11 +51,29 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static int echo_respond(server_query *q);
+
 static int echo_handler(void *ctx, server_query *q)
 {
 	wctx *c = ctx;
-	if (!c || c->magic != CTX_MAGIC || c->worker != q->worker || q->resp_max != SERVER_MSG_MAX)
+	if (!c || c->magic != CTX_MAGIC || c->worker != q->worker || c->index != q->thread ||
+	    q->resp_max != SERVER_MSG_MAX)
 		atomic_fetch_add(&g_bad_ctx, 1);
+	/* TCP is answered in event threads; UDP in UDP threads unless in epoll mode */
+	enum server_thread_kind want = q->transport == SERVER_TCP || g_udp_mode == SERVER_UDP_EPOLL
+		? SERVER_THREAD_EVENT : SERVER_THREAD_UDP;
+	if (c && c->kind != want)
+		atomic_fetch_add(&g_bad_ctx, 1);
+	if (c && atomic_fetch_add(&c->busy, 1) != 0)
+		atomic_fetch_add(&g_bad_ctx, 1);
+	int r = echo_respond(q);
+	if (c)
+		atomic_fetch_sub(&c->busy, 1);
+	return r;
+}
+
+static int echo_respond(server_query *q)
+{
 	pthread_mutex_lock(&g_lock);
 	g_local = *q->local;
 	g_peer = *q->peer;
@@ -74,26 +96,29 @@ static int echo_handler(void *ctx, server_query *q)
 	return (int)q->req_len;
 }
 
-static int ctx_new(void *app, unsigned worker, void **out)
+static int ctx_new(void *app, const server_thread *t, void **out)
 {
 	(void)app;
-	if ((int)worker == atomic_load(&g_ctx_fail_at))
+	if ((int)t->index == atomic_load(&g_ctx_fail_at))
 		return DNS_ENOMEM;
 	wctx *c = malloc(sizeof(*c));
 	if (!c)
 		return DNS_ENOMEM;
 	c->magic = CTX_MAGIC;
-	c->worker = worker;
+	c->worker = t->worker;
+	c->index = t->index;
+	c->kind = t->kind;
+	atomic_init(&c->busy, 0);
 	*out = c;
 	atomic_fetch_add(&g_ctx_made, 1);
 	return 0;
 }
 
-static void ctx_free(void *app, unsigned worker, void *ctx)
+static void ctx_free(void *app, const server_thread *t, void *ctx)
 {
 	(void)app;
 	wctx *c = ctx;
-	if (c->worker != worker)
+	if (c->worker != t->worker || c->index != t->index || c->kind != t->kind)
 		atomic_fetch_add(&g_bad_ctx, 1);
 	free(c);
 	atomic_fetch_add(&g_ctx_freed, 1);
@@ -136,6 +161,7 @@ static server_config base_cfg(net_addr *addrs, size_t *n)
 	server_config cfg = {
 		.listen = addrs, .nlisten = *n, .threads = 2, .handler = echo_handler,
 		.ctx_new = ctx_new, .ctx_free = ctx_free, .reload = on_reload,
+		.udp_mode = g_udp_mode,
 	};
 	return cfg;
 }
@@ -795,7 +821,8 @@ static void test_stop_fast(void **state)
 	server_stop(r.s);
 	assert_int_equal(pthread_join(r.th, NULL), 0);
 	uint64_t dt = mono_ms() - t0;
-	assert_true(dt < 100);
+	/* well under the UDP threads' 100 ms SO_RCVTIMEO: shutdown() woke them */
+	assert_true(dt < 60);
 	assert_int_equal(r.rc, 0);
 	assert_true(tcp_closed(fd, 1000));
 	close(fd);
@@ -803,8 +830,10 @@ static void test_stop_fast(void **state)
 	int u = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_int_equal(bind(u, &r.v4.u.sa, r.v4.len), 0);
 	close(u);
-	assert_int_equal(atomic_load(&g_ctx_made), 4 * 1);
-	assert_int_equal(atomic_load(&g_ctx_freed), 4);
+	unsigned per = g_udp_mode == SERVER_UDP_THREADS ? 1 + (unsigned)n : 1;
+	assert_int_equal(server_ctx_count(r.s), 4 * per);
+	assert_int_equal(atomic_load(&g_ctx_made), 4 * per);
+	assert_int_equal(atomic_load(&g_ctx_freed), 4 * per);
 	/* stats stay readable after run */
 	assert_int_equal(stats(&r).udp_queries, 1);
 	assert_int_equal(server_run(r.s), DNS_EINVAL);
@@ -955,6 +984,8 @@ static void test_config_errors(void **state)
 		  "neither UDP nor TCP" },
 		{ { .listen = a, .nlisten = 2, .handler = echo_handler }, "127.0.0.1:5999 given twice" },
 		{ { .listen = a, .nlisten = 1, .handler = echo_handler, .threads = 100000 }, "too many threads" },
+		{ { .listen = a, .nlisten = 1, .handler = echo_handler, .udp_mode = (enum server_udp_mode)7 },
+		  "unknown UDP mode 7" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		server *s = server_new(&cases[i].cfg);
@@ -982,14 +1013,26 @@ static void test_ctx_failure(void **state)
 	size_t n;
 	server_config cfg = base_cfg(addrs, &n);
 	cfg.threads = 3;
-	atomic_store(&g_ctx_fail_at, 2);
+	unsigned per = g_udp_mode == SERVER_UDP_THREADS ? 1 + (unsigned)n : 1;
+	atomic_store(&g_ctx_fail_at, (int)(2 * per)); /* worker 2's event thread */
 	server *s = server_new(&cfg);
 	atomic_store(&g_ctx_made, 0);
 	atomic_store(&g_ctx_freed, 0);
 	assert_int_equal(server_run(s), DNS_ENOMEM);
-	assert_non_null(strstr(server_error(s), "worker 2"));
-	assert_int_equal(atomic_load(&g_ctx_made), 2);
-	assert_int_equal(atomic_load(&g_ctx_freed), 2);
+	assert_non_null(strstr(server_error(s), "worker 2 (event thread"));
+	assert_int_equal(atomic_load(&g_ctx_made), 2 * per);
+	assert_int_equal(atomic_load(&g_ctx_freed), 2 * per);
+	if (per > 1) { /* and a UDP thread's */
+		atomic_store(&g_ctx_fail_at, (int)per + 1);
+		server_free(s);
+		s = server_new(&cfg);
+		atomic_store(&g_ctx_made, 0);
+		atomic_store(&g_ctx_freed, 0);
+		assert_int_equal(server_run(s), DNS_ENOMEM);
+		assert_non_null(strstr(server_error(s), "worker 1 (UDP thread"));
+		assert_int_equal(atomic_load(&g_ctx_made), per + 1);
+		assert_int_equal(atomic_load(&g_ctx_freed), per + 1);
+	}
 	server_free(s);
 	atomic_store(&g_ctx_fail_at, -1);
 }
@@ -1048,5 +1091,9 @@ int main(void)
 		cmocka_unit_test(test_ctx_failure),
 		cmocka_unit_test(test_udp_only_tcp_only),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	g_udp_mode = SERVER_UDP_THREADS;
+	int fails = cmocka_run_group_tests_name("udp-threads", tests, NULL, NULL);
+	g_udp_mode = SERVER_UDP_EPOLL;
+	fails += cmocka_run_group_tests_name("udp-epoll", tests, NULL, NULL);
+	return fails;
 }
