@@ -1,13 +1,14 @@
 /* cache_bench — resolver cache figures: lookup+rebuild latency, 1M-entry memory (RSS), shared vs per-worker caches with 1 and 2 threads.
  *
  * usage: cache_bench [lat|mem|mt|all] [-n names] [-s seconds]
- *   lat  ns per cache_lookup (hit, answer rebuilt) for a typical A answer,
- *        one hot name and a 100k-name working set; shared (64 shards,
- *        mutexes) and per-worker (no locks) caches
+ *   lat  ns per cache_lookup (hit, answer rebuilt) for a typical A answer:
+ *        one hot name, then a 100k-name working set drawn uniformly and
+ *        Zipf(1); shared (64 shards, mutexes) and per-worker (no locks)
  *   mem  stores -n names (default 1,000,000) A answers into a 256 MiB cache
  *        and reports VmRSS growth from /proc/self/status
  *   mt   1 and 2 threads doing lookups (1 in 64 a refreshing store) over a
- *        100k-name working set: one shared cache vs one cache per thread */
+ *        100k-name Zipf(1) working set: one shared cache vs one cache per
+ *        thread (each holding every name, as per-worker caches would) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,32 @@ static uint32_t xs(uint32_t *s)
 	return *s = x;
 }
 
+/* n indexes below ws drawn from Zipf(1) (rank 0 most popular), the usual
+ * model of DNS name popularity. */
+static unsigned *zipf_draws(unsigned ws, unsigned n, uint32_t seed)
+{
+	double *cdf = malloc(sizeof(double) * ws), sum = 0;
+	unsigned *out = malloc(sizeof(unsigned) * n);
+	if (!cdf || !out)
+		exit(1);
+	for (unsigned i = 0; i < ws; i++)
+		cdf[i] = sum += 1.0 / (i + 1);
+	for (unsigned i = 0; i < n; i++) {
+		double u = xs(&seed) / 4294967296.0 * sum;
+		unsigned lo = 0, hi = ws - 1;
+		while (lo < hi) {
+			unsigned mid = (lo + hi) / 2;
+			if (cdf[mid] < u)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		out[i] = lo;
+	}
+	free(cdf);
+	return out;
+}
+
 static void bench_lat(void)
 {
 	printf("== lookup+rebuild latency (single thread, A answer, EDNS query unless noted)\n");
@@ -168,7 +195,18 @@ static void bench_lat(void)
 			hits += cache_lookup(c, &q, 1, 0, 1232, out, sizeof(out), &fl) > 0;
 		}
 		double dt = now_s() - t0;
-		printf("%-11s %u-name working set:  %6.1f ns/lookup (%u%% hits)\n",
+		printf("%-11s %u names, uniform: %6.1f ns/lookup (%u%% hits)\n",
+		       shared ? "shared" : "per-worker", ws, dt * 1e9 / N, (unsigned)(100.0 * hits / N));
+		free(idx);
+		idx = zipf_draws(ws, 1u << 20, 99);
+		t0 = now_s();
+		hits = 0;
+		for (unsigned i = 0; i < N; i++) {
+			set_qname(&q, idx[i & ((1u << 20) - 1)]);
+			hits += cache_lookup(c, &q, 1, 0, 1232, out, sizeof(out), &fl) > 0;
+		}
+		dt = now_s() - t0;
+		printf("%-11s %u names, Zipf(1): %6.1f ns/lookup (%u%% hits)\n",
 		       shared ? "shared" : "per-worker", ws, dt * 1e9 / N, (unsigned)(100.0 * hits / N));
 		free(idx);
 		cache_free(c);
@@ -218,7 +256,7 @@ static void bench_mem(void)
 
 struct mt_arg {
 	cache *c;
-	unsigned ws, seed;
+	const unsigned *idx; /* 1 << 20 pre-drawn name indexes */
 	double secs;
 	uint64_t ops;
 };
@@ -230,12 +268,11 @@ static void *mt_worker(void *p)
 	msg q;
 	unsigned fl;
 	mkquery(&q, qb, true);
-	uint32_t r = a->seed;
-	uint64_t ops = 0;
+	uint64_t ops = 0, k = 0;
 	double end = now_s() + a->secs;
 	do {
 		for (unsigned j = 0; j < 4096; j++) {
-			unsigned i = xs(&r) % a->ws;
+			unsigned i = a->idx[k++ & ((1u << 20) - 1)];
 			if ((j & 63) == 0) {
 				store_name(a->c, i, 1);
 			} else {
@@ -252,7 +289,8 @@ static void *mt_worker(void *p)
 static void bench_mt(double secs)
 {
 	const unsigned ws = nnames < 100000 ? nnames : 100000;
-	printf("== threads: lookups (1 in 64 a store) over %u names, %.1f s each\n", ws, secs);
+	printf("== threads: lookups (1 in 64 a store) over %u names, Zipf(1), %.1f s each\n", ws, secs);
+	unsigned *idx[2] = { zipf_draws(ws, 1u << 20, 777), zipf_draws(ws, 1u << 20, 1777) };
 	for (unsigned nt = 1; nt <= 2; nt++) {
 		for (int shared = 1; shared >= 0; shared--) {
 			cache *cs[2] = {0};
@@ -268,7 +306,7 @@ static void bench_mt(double secs)
 			pthread_t th[2];
 			struct mt_arg args[2];
 			for (unsigned t = 0; t < nt; t++) {
-				args[t] = (struct mt_arg){ cs[t], ws, 777 + t * 1000, secs, 0 };
+				args[t] = (struct mt_arg){ cs[t], idx[t], secs, 0 };
 				pthread_create(&th[t], NULL, mt_worker, &args[t]);
 			}
 			uint64_t ops = 0;
@@ -283,6 +321,8 @@ static void bench_mt(double secs)
 					cache_free(cs[t]);
 		}
 	}
+	free(idx[0]);
+	free(idx[1]);
 }
 
 int main(int argc, char **argv)

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns/rrtype.h"
 
@@ -13,6 +14,7 @@
 #define OPT_LEN 11        /* our OPT RR without options */
 #define EDE_LEN 6         /* EDE option with an info code, no text */
 #define EDE_STALE 3       /* RFC 8914 "Stale Answer" */
+#define MAX_ZONES 8       /* zones whose NSEC/NSEC3 proofs are kept */
 
 enum { EF_VISITED = 1, EF_PREFETCHED = 2, EF_NEG = 4, EF_AD = 8 };
 enum { KF_DO = 1, KF_CD = 2 };
@@ -91,11 +93,26 @@ static inline void unlock(const cache *c, struct shard *sh)
 
 static inline uint8_t lc(uint8_t ch) { return (uint8_t)((unsigned)(ch - 'A') < 26u ? ch | 0x20 : ch); }
 
-static uint64_t key_hash(const uint8_t *qname, size_t qlen, uint16_t qtype, uint16_t qclass, unsigned kf)
+/* Case-insensitive key hash: OR-ing 0x20 into every octet maps 'A'..'Z'
+ * onto 'a'..'z' (and merges a few other pairs, which key_match sorts out);
+ * one multiply per 8 octets, then a final avalanche. */
+static uint64_t key_hash(const uint8_t *p, size_t len, uint16_t qtype, uint16_t qclass, unsigned kf)
 {
-	uint64_t h = name_hash(qname, qlen);
-	h ^= ((uint64_t)qtype << 24 | (uint64_t)qclass << 8 | kf) * 0x9e3779b97f4a7c15ull;
-	h ^= h >> 31;
+	const uint64_t fold = 0x2020202020202020ull, k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = ((uint64_t)qtype << 32 | (uint64_t)qclass << 16 | kf << 8 | len) * 0xff51afd7ed558ccdull;
+	uint64_t x;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&x, p, 8);
+		h = (h ^ (x | fold)) * k;
+	}
+	if (len) {
+		x = 0;
+		memcpy(&x, p, len);
+		h = (h ^ (x | fold)) * k;
+	}
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
 	return h;
 }
 
@@ -107,10 +124,14 @@ static bool key_match(const struct centry *e, uint64_t h, const uint8_t *qname, 
 	if (e->hash != h || e->qlen != qlen || e->kflags != kf)
 		return false;
 	const uint8_t *s = e_msg(e) + MSG_HDRLEN;
+	if (wire_get_u16(s + qlen) != qtype || wire_get_u16(s + qlen + 2) != qclass)
+		return false;
+	if (memcmp(qname, s, qlen) == 0) /* most clients ask in lower case */
+		return true;
 	for (size_t i = 0; i < qlen; i++)
 		if (lc(qname[i]) != s[i])
 			return false;
-	return wire_get_u16(s + qlen) == qtype && wire_get_u16(s + qlen + 2) == qclass;
+	return true;
 }
 
 static struct centry **find(struct shard *sh, uint64_t h, const uint8_t *qname, size_t qlen,
@@ -205,6 +226,8 @@ cache *cache_new(const cache_cfg *cfg_in)
 		cfg.stale_ttl = 30;
 	if (!cfg.prefetch_hits)
 		cfg.prefetch_hits = 1;
+	if (cfg.prefetch_hits > UINT16_MAX)
+		cfg.prefetch_hits = UINT16_MAX;
 	if (!cfg.max_entry || cfg.max_entry > CACHE_MAX_ENTRY)
 		cfg.max_entry = cfg.max_entry ? CACHE_MAX_ENTRY : 4096;
 	if (!cfg.edns_udp)
@@ -265,6 +288,39 @@ void cache_free(cache *c)
 	free(c);
 }
 
+int cache_size_parse(const char *s, size_t *out)
+{
+	size_t v = 0, i = 0;
+	if (!s[0])
+		return DNS_ESYNTAX;
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (v > (SIZE_MAX - 9) / 10)
+			return DNS_ERANGE;
+		v = v * 10 + (size_t)(s[i] - '0');
+	}
+	if (i == 0)
+		return DNS_ESYNTAX;
+	unsigned shift = 0;
+	switch (s[i] | 0x20) {
+	case 'k': shift = 10; break;
+	case 'm': shift = 20; break;
+	case 'g': shift = 30; break;
+	default:
+		if (s[i])
+			return DNS_ESYNTAX;
+	}
+	if (shift) {
+		const char *t = s + i + 1;
+		if (*t && strcasecmp(t, "ib") != 0 && strcasecmp(t, "b") != 0)
+			return DNS_ESYNTAX;
+		if (v > SIZE_MAX >> shift)
+			return DNS_ERANGE;
+		v <<= shift;
+	}
+	*out = v;
+	return 0;
+}
+
 void cache_key_from_msg(cache_key *k, const msg *q)
 {
 	k->qname = q->qname;
@@ -302,8 +358,8 @@ struct sanit {
 	msg_rr rr[PARSE_MAX];
 	uint64_t oh[PARSE_MAX];    /* owner hashes */
 	uint8_t keep[PARSE_MAX];
-	uint8_t zone[NAME_MAXLEN];
-	bool have_zone;
+	uint8_t zone[MAX_ZONES][NAME_MAXLEN]; /* where NSEC/NSEC3 may live */
+	unsigned nzone;
 };
 
 static bool owner_is(const struct sanit *s, unsigned i, const uint8_t *name, uint64_t nh)
@@ -434,23 +490,10 @@ static int build(const cache *c, const cache_key *k, const uint8_t *resp, size_t
 	bool positive = follow_chain(s, a0, a1, last);
 	keep_sigs(s, a0, a1, a0, a1);
 	int soa = -1;
-	s->have_zone = false;
-	if (positive) {
-		if (rcode == RCODE_NXDOMAIN)
-			return CACHE_R_MALFORMED;
-		/* Zone for wildcard proofs: the signer of a kept RRSIG. */
-		for (unsigned i = a0; i < a1 && !s->have_zone; i++) {
-			if (!s->keep[i] || s->rr[i].type != RR_RRSIG)
-				continue;
-			uint8_t rd[NAME_MAXLEN + 18];
-			wire_wr w;
-			wire_wr_init(&w, rd, sizeof(rd));
-			if (msg_rr_rdata(m, &s->rr[i], &w) == 0 && wire_wr_off(&w) > 18) {
-				name_copy(s->zone, rd + 18);
-				s->have_zone = true;
-			}
-		}
-	} else {
+	s->nzone = 0;
+	if (positive && rcode == RCODE_NXDOMAIN)
+		return CACHE_R_MALFORMED;
+	if (!positive) {
 		for (unsigned i = n0; i < n1; i++) {
 			if (s->rr[i].type != RR_SOA || s->rr[i].rclass != m->qclass)
 				continue;
@@ -458,21 +501,37 @@ static int build(const cache *c, const cache_key *k, const uint8_t *resp, size_t
 			if (msg_rr_owner(m, &s->rr[i], o) > 0 && name_is_sub(last, o)) {
 				soa = (int)i;
 				s->keep[i] = 1;
-				name_copy(s->zone, o);
-				s->have_zone = true;
+				name_copy(s->zone[s->nzone++], o);
 				break;
 			}
 		}
 		if (soa < 0)
 			return CACHE_R_NOSOA;
 	}
-	if (s->have_zone) {
+	/* Signers of kept answer RRSIGs: wildcard proofs live in their zones. */
+	for (unsigned i = a0; i < a1 && s->nzone < MAX_ZONES; i++) {
+		if (!s->keep[i] || s->rr[i].type != RR_RRSIG)
+			continue;
+		/* The signer (RDATA offset 18) is never compressed: msg_parse
+		 * checked that through rdata_unpack. */
+		const uint8_t *signer = m->wire + s->rr[i].rdata + 18;
+		if (s->rr[i].rdlen < 19)
+			continue;
+		bool dup = false;
+		for (unsigned z = 0; z < s->nzone && !dup; z++)
+			dup = name_eq(s->zone[z], signer);
+		if (!dup)
+			name_copy(s->zone[s->nzone++], signer);
+	}
+	if (s->nzone) {
 		for (unsigned i = n0; i < n1; i++) {
 			uint8_t o[NAME_MAXLEN];
-			if ((s->rr[i].type == RR_NSEC || s->rr[i].type == RR_NSEC3) &&
-			    s->rr[i].rclass == m->qclass && msg_rr_owner(m, &s->rr[i], o) > 0 &&
-			    name_is_sub(o, s->zone))
-				s->keep[i] = 1;
+			if ((s->rr[i].type != RR_NSEC && s->rr[i].type != RR_NSEC3) ||
+			    s->rr[i].rclass != m->qclass || msg_rr_owner(m, &s->rr[i], o) < 0)
+				continue;
+			for (unsigned z = 0; z < s->nzone; z++)
+				if (name_is_sub(o, s->zone[z]))
+					s->keep[i] = 1;
 		}
 		keep_sigs(s, n0, n1, n0, n1);
 	}
@@ -715,7 +774,7 @@ int cache_lookup(cache *c, const msg *q, uint32_t now, unsigned opts,
 			wire_put_u32(out + to[i], t > age ? t - age : 0);
 		}
 		sh->hits++;
-		if (e->hits < UINT16_MAX)
+		if (e->hits < c->cfg.prefetch_hits) /* only compared with it */
 			e->hits++;
 		if (c->cfg.prefetch_pct && !(e->eflags & EF_PREFETCHED) && e->hits >= c->cfg.prefetch_hits &&
 		    (uint64_t)(e->expire - now) * 100 < (uint64_t)(e->expire - e->stored) * c->cfg.prefetch_pct) {
@@ -724,7 +783,8 @@ int cache_lookup(cache *c, const msg *q, uint32_t now, unsigned opts,
 			sh->prefetches++;
 		}
 	}
-	e->eflags |= EF_VISITED;
+	if (!(e->eflags & EF_VISITED)) /* no store when set: hot lines stay shared */
+		e->eflags |= EF_VISITED;
 	if (e->eflags & EF_NEG)
 		fl |= CACHE_NEGATIVE;
 	unlock(c, sh);

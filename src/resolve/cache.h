@@ -112,6 +112,11 @@ typedef struct cache_cfg {
  * 64 shards. */
 void cache_cfg_default(cache_cfg *cfg);
 
+/* Parses a --cache-size value: a byte count, optionally followed by K, M
+ * or G (also KiB/MiB/GiB, any case; binary multiples): "1048576",
+ * "256M", "1GiB". Returns 0 with *out set, or DNS_ESYNTAX/DNS_ERANGE. */
+int cache_size_parse(const char *s, size_t *out);
+
 typedef struct cache cache;
 
 /* NULL on allocation failure or nonsense cfg (size too small for one

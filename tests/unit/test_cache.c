@@ -68,8 +68,8 @@ static trr rr_rrsig(unsigned sec, const char *owner, uint16_t covered, uint32_t 
 	wire_put_u32(r.rd + 12, 1700000000);
 	wire_put_u16(r.rd + 16, 12345);
 	size_t n = 18 + nm(signer, r.rd + 18);
-	memset(r.rd + n, 0xab, 64);
-	r.rdlen = (uint16_t)(n + 64);
+	memset(r.rd + n, 0xab, 200); /* RSA-1600-sized signature */
+	r.rdlen = (uint16_t)(n + 200);
 	return r;
 }
 
@@ -470,12 +470,12 @@ static void test_dnssec_records(void **st)
 		      rr_nsec("a.example.com.", 300, "z.example.com."),
 		      rr_rrsig(MSG_AUTHORITY, "a.example.com.", RR_NSEC, 300, "example.com."),
 		      rr_nsec("a.example.org.", 300, "z.example.org.") };
-	uint8_t resp[2048], kb[NAME_MAXLEN];
+	uint8_t resp[4096], kb[NAME_MAXLEN];
 	size_t len = mkresp(resp, MSG_AD, "x.w.example.com.", RR_A, rrs, 7);
 	cache_key k;
 	key_of(&k, kb, "x.w.example.com.", RR_A, true);
 	assert_int_equal(cache_store(c, &k, resp, len, 0), CACHE_STORED);
-	uint8_t qb[512], out[2048];
+	uint8_t qb[512], out[4096];
 	msg q, a;
 	unsigned fl;
 	/* DO separation: a query without DO misses. */
@@ -498,6 +498,33 @@ static void test_dnssec_records(void **st)
 	/* CD is part of the key too. */
 	mkquery(&q, qb, 7, "x.w.example.com.", RR_A, MSG_RD | MSG_CD, true, true);
 	assert_int_equal(cache_lookup(c, &q, 0, 0, 4096, out, sizeof(out), &fl), 0);
+
+	/* A chain across two signed zones: proofs of either zone are kept,
+	 * those of a third zone are not. */
+	trr ch[] = { rr_name(MSG_ANSWER, "www.a.example.", RR_CNAME, 300, "x.w.b.example."),
+		     rr_rrsig(MSG_ANSWER, "www.a.example.", RR_CNAME, 300, "a.example."),
+		     rr_a(MSG_ANSWER, "x.w.b.example.", 300, 1),
+		     rr_rrsig(MSG_ANSWER, "x.w.b.example.", RR_A, 300, "b.example."),
+		     rr_nsec("a.b.example.", 300, "z.b.example."),
+		     rr_rrsig(MSG_AUTHORITY, "a.b.example.", RR_NSEC, 300, "b.example."),
+		     rr_nsec("a.a.example.", 300, "z.a.example."),
+		     rr_nsec("a.c.example.", 300, "z.c.example."),
+		     rr_rrsig(MSG_AUTHORITY, "a.c.example.", RR_NSEC, 300, "c.example.") };
+	len = mkresp(resp, 0, "www.a.example.", RR_A, ch, 9);
+	key_of(&k, kb, "www.a.example.", RR_A, true);
+	assert_int_equal(cache_store(c, &k, resp, len, 0), CACHE_STORED);
+	mkquery(&q, qb, 7, "www.a.example.", RR_A, MSG_RD, true, true);
+	n = cache_lookup(c, &q, 0, 0, 4096, out, sizeof(out), &fl);
+	assert_int_equal(msg_parse(&a, out, (size_t)n, prr, MSG_MAXRRS), 0);
+	assert_int_equal(a.hdr.ancount, 4);
+	assert_int_equal(a.hdr.nscount, 3);
+	uint8_t o[NAME_MAXLEN], cz[NAME_MAXLEN];
+	nm("c.example.", cz);
+	for (unsigned i = 5; i <= 7; i++) {
+		msg_rr_owner(&a, &prr[i], o);
+		assert_false(name_is_sub(o, cz));
+	}
+	assert_false(a.hdr.flags & MSG_AD); /* not stored with AD */
 	cache_free(c);
 }
 
@@ -866,6 +893,29 @@ static void test_cfg(void **st)
 	cache_free(NULL);
 }
 
+static void test_size_parse(void **st)
+{
+	(void)st;
+	size_t v;
+	assert_int_equal(cache_size_parse("1048576", &v), 0);
+	assert_int_equal(v, 1048576);
+	assert_int_equal(cache_size_parse("256M", &v), 0);
+	assert_int_equal(v, 256u << 20);
+	assert_int_equal(cache_size_parse("256MiB", &v), 0);
+	assert_int_equal(v, 256u << 20);
+	assert_int_equal(cache_size_parse("64k", &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(cache_size_parse("1GB", &v), 0);
+	assert_int_equal(v, 1u << 30);
+	assert_int_equal(cache_size_parse("", &v), DNS_ESYNTAX);
+	assert_int_equal(cache_size_parse("M", &v), DNS_ESYNTAX);
+	assert_int_equal(cache_size_parse("12X", &v), DNS_ESYNTAX);
+	assert_int_equal(cache_size_parse("12Mx", &v), DNS_ESYNTAX);
+	assert_int_equal(cache_size_parse("-1", &v), DNS_ESYNTAX);
+	assert_int_equal(cache_size_parse("99999999999999999999999", &v), DNS_ERANGE);
+	assert_int_equal(cache_size_parse("99999999999999G", &v), DNS_ERANGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -884,6 +934,7 @@ int main(void)
 		cmocka_unit_test(test_hot_survive),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_cfg),
+		cmocka_unit_test(test_size_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
