@@ -13,7 +13,7 @@
 void internet_opts_default(struct internet_opts *o)
 {
 	*o = (struct internet_opts){
-		.sites = 2000, .seed = 1, .ttl_scale = 100, .domestic_pct = 15, .cn_pct = 50,
+		.sites = 2000, .seed = 1, .ttl_scale = 100, .domestic_pct = 10, .cn_pct = 50,
 		.listed_pct = 20, .aaaa_pct = 30, .www_pct = 60,
 	};
 }

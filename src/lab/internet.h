@@ -54,7 +54,7 @@ struct internet_opts {
 	unsigned sites;        /* 1..INTERNET_MAXSITES; default 2000 */
 	uint64_t seed;         /* default 1 */
 	unsigned ttl_scale;    /* >= 1; default 100 */
-	unsigned domestic_pct; /* share of domestic sites; default 15 */
+	unsigned domestic_pct; /* share of domestic sites; default 10 */
 	unsigned cn_pct;       /* of the domestic sites, under .cn; default 50 */
 	unsigned listed_pct;   /* share of sites from gfwlist; default 20 */
 	unsigned aaaa_pct;     /* sites with an AAAA; default 30 */

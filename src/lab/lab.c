@@ -74,7 +74,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\noptions:\n"
 		"  --sites N          sites in the synthetic internet (default 2000, at most %d)\n"
-		"  --domestic PCT     share of domestic sites (.cn and the china list; default 15)\n"
+		"  --domestic PCT     share of domestic sites (.cn and the china list; default 10)\n"
 		"  --listed PCT       share of foreign sites taken from gfwlist (default 20)\n"
 		"  --seed S           seed for the internet, the traffic and the injector (default 1)\n"
 		"  --rate R           queries per second to each resolver (default 500)\n"
@@ -84,7 +84,8 @@ static void usage(FILE *f)
 		"  --delay MS         one-way delay across the border (default 40)\n"
 		"  --forged-ttl S     TTL of the jan21 forged answers (default 12: the lab's time is\n"
 		"                     compressed, see --ttl-scale)\n"
-		"  --ttl-scale K      zone TTLs are realistic ones divided by K (default 100)\n"
+		"  --ttl-scale K      zone TTLs are realistic ones divided by K (default: the fault window\n"
+		"                     stands for the 29 minutes of 21 Jan 2014, so 116 for 15 s; else 100)\n"
 		"  --zipf S           Zipf exponent of name popularity (default 1.0)\n"
 		"  --timeout MS       a user gives up after MS (default 1500)\n"
 		"  --resolvers LIST   comma-separated kinds to test\n"
@@ -369,6 +370,8 @@ static int read_injector_log(const char *path, const struct internet *net, struc
 
 /* ---- options ---- */
 
+#define INCIDENT_S (29 * 60) /* 21 Jan 2014, 15:10-15:39 (UTC+8) */
+
 struct lab_opts {
 	const struct scenario *sc;
 	struct internet_opts net;
@@ -416,6 +419,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 	optind = 1;
 	int c;
 	double v;
+	bool scale_set = false;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		bool ok = true;
 		switch (c) {
@@ -427,7 +431,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		case O_FLEN: ok = parse_num(optarg, 0, 3600, &o->fault_len); break;
 		case O_DELAY: ok = parse_num(optarg, 0, 4000, &v); o->delay_ms = (unsigned)v; break;
 		case O_FTTL: ok = parse_num(optarg, 0, 604800, &v); o->forged_ttl = (unsigned)v; break;
-		case O_SCALE: ok = parse_num(optarg, 1, 100000, &v); o->net.ttl_scale = (unsigned)v; break;
+		case O_SCALE: ok = parse_num(optarg, 1, 100000, &v); o->net.ttl_scale = (unsigned)v; scale_set = true; break;
 		case O_ZIPF: ok = parse_num(optarg, 0, 10, &o->users.zipf_s); break;
 		case O_TIMEOUT: ok = parse_num(optarg, 10, 60000, &v); o->users.timeout_ms = (unsigned)v; break;
 		case O_RES: o->resolvers = optarg; break;
@@ -465,6 +469,10 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 			o->fault_start, o->fault_len, o->duration);
 		return 2;
 	}
+	/* the lab's clock runs faster than the incident's: the window stands for
+	 * the real 29 minutes (15:10-15:39), and zone TTLs shrink alike */
+	if (!scale_set && o->sc->fault != FAULT_NONE && o->fault_len > 0)
+		o->net.ttl_scale = (unsigned)fmax(1, round(INCIDENT_S / o->fault_len));
 	o->users.max_s = (unsigned)ceil(o->duration) + 5;
 	return 0;
 }

@@ -56,12 +56,14 @@ static struct report_cell *sec_cell(struct report *r, unsigned res, int64_t t_ms
 	return &r->res[res].sec[s];
 }
 
-void report_sent(struct report *r, unsigned res, int64_t t_ms)
+void report_sent(struct report *r, unsigned res, int64_t t_ms, bool exposed)
 {
 	struct report_res *x = &r->res[res];
-	x->total.sent++;
-	x->phase[report_phase_at(r, t_ms)].sent++;
-	sec_cell(r, res, t_ms)->sent++;
+	struct report_cell *c[3] = {&x->total, &x->phase[report_phase_at(r, t_ms)], sec_cell(r, res, t_ms)};
+	for (int i = 0; i < 3; i++) {
+		c[i]->sent++;
+		c[i]->exposed += exposed;
+	}
 }
 
 int report_lat_bucket(uint32_t us)
@@ -244,9 +246,9 @@ static void json_num(FILE *f, double v)
 
 static void json_cell(FILE *f, const struct report_cell *c)
 {
-	fprintf(f, "{\"queries\": %u, \"answers\": %u, \"genuine\": %u, \"forged\": %u, \"forged_unblocked\": %u, "
-		   "\"servfail\": %u, \"other\": %u, \"timeouts\": %u, \"forged_share\": ",
-		report_done(c), report_answers(c), c->v[TRUTH_GENUINE], c->v[TRUTH_FORGED], c->forged_unblocked,
+	fprintf(f, "{\"queries\": %u, \"exposed\": %u, \"answers\": %u, \"genuine\": %u, \"forged\": %u, "
+		   "\"forged_unblocked\": %u, \"servfail\": %u, \"other\": %u, \"timeouts\": %u, \"forged_share\": ",
+		report_done(c), c->exposed, report_answers(c), c->v[TRUTH_GENUINE], c->v[TRUTH_FORGED], c->forged_unblocked,
 		c->v[TRUTH_SERVFAIL], c->v[TRUTH_OTHER], c->v[TRUTH_TIMEOUT]);
 	json_num(f, report_share(c, TRUTH_FORGED));
 	fprintf(f, ", \"p50_ms\": ");

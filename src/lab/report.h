@@ -27,6 +27,8 @@ enum report_phase { PHASE_BEFORE, PHASE_FAULT, PHASE_AFTER, PHASE_N };
 
 struct report_cell {
 	uint32_t sent;
+	uint32_t exposed;             /* sent for names an injector may answer:
+				       * foreign .com/.net/.org, or blocklisted */
 	uint32_t v[TRUTH_N];          /* completed queries by verdict */
 	uint32_t forged_unblocked;    /* forged, for names off the blocklist */
 	uint32_t lat[REPORT_LATB];    /* latency of answers (not timeouts) */
@@ -72,7 +74,7 @@ void report_free(struct report *r);
 int report_add_resolver(struct report *r, const char *name, const char *desc, bool defended);
 
 enum report_phase report_phase_at(const struct report *r, int64_t t_ms);
-void report_sent(struct report *r, unsigned res, int64_t t_ms);
+void report_sent(struct report *r, unsigned res, int64_t t_ms, bool exposed);
 /* One completed query sent at t_ms. lat_us is ignored for timeouts. */
 void report_record(struct report *r, unsigned res, int64_t t_ms, enum truth_verdict v, bool blocked,
 		   uint32_t lat_us);

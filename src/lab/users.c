@@ -243,10 +243,11 @@ static void send_query(struct users *u, unsigned ti, uint32_t site, uint16_t qty
 	*sl = (struct slot){.sent_us = now, .site = site, .qtype = qtype, .active = 1, .probe = (int8_t)probe};
 	t->next_id++;
 	t->outstanding++;
+	const struct site *st = &u->net->site[site];
 	if (probe >= 0)
 		u->rep->res[t->res].probe[probe].asked++;
 	else
-		report_sent(u->rep, t->res, now / 1000);
+		report_sent(u->rep, t->res, now / 1000, !st->domestic && (st->cno || st->blocked));
 	/* a send error (full buffer) shows up as a timeout later */
 	(void)send(t->fd, pkt, 16 + nl, 0);
 }
