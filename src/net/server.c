@@ -1,4 +1,5 @@
-/* server — UDP (blocking recvmmsg threads or epoll) and TCP (RFC 7766) workers. */
+/* server — UDP (blocking recvmmsg threads or epoll) and TCP (RFC 7766) workers;
+ * deferred answers, posted functions, watched sockets and timers. */
 #include "net/server.h"
 
 #include <errno.h>
@@ -32,8 +33,9 @@
 #define ACCEPT_ROUNDS 32
 #define ACCEPT_PAUSE_MS 100      /* out of file descriptors: stop accepting a while */
 #define BIND_TRIES 32            /* port 0: tries to find a port free for UDP and TCP */
+#define WATCH_MAX (1 << 24)      /* watch ids per worker */
 
-enum { TAG_STOP = 1, TAG_UDP, TAG_LISTEN, TAG_CONN };
+enum { TAG_STOP = 1, TAG_UDP, TAG_LISTEN, TAG_CONN, TAG_POST, TAG_WATCH };
 
 static inline uint64_t ev_key(unsigned tag, uint32_t gen, uint32_t idx)
 {
@@ -43,7 +45,7 @@ static inline uint64_t ev_key(unsigned tag, uint32_t gen, uint32_t idx)
 typedef struct wstats {
 	_Atomic uint64_t udp_queries, tcp_queries, responses, dropped, send_errors,
 		udp_truncated, tcp_accepted, tcp_open, tcp_idle_closed, tcp_evicted,
-		tcp_bad_closed;
+		tcp_bad_closed, deferred, posts;
 } wstats;
 
 /* Only the owning thread writes a counter: a relaxed load+store is a plain
@@ -60,7 +62,10 @@ typedef struct conn {
 	uint32_t li;            /* listen address index */
 	uint32_t events;        /* registered epoll events */
 	bool closing;           /* read no more; close once output is flushed */
-	bool paused;            /* output at tcp_out_max: input not processed */
+	bool paused;            /* output at tcp_out_max (or tcp_defer_max answers
+	                         * deferred): input not processed */
+	bool in_process;        /* inside conn_process: late replies only queue */
+	uint32_t deferred;      /* deferred answers outstanding */
 	uint64_t last;          /* ms of the last read/write progress */
 	struct conn *prev, *next; /* LRU list, least recently active first */
 	struct conn *free_next;
@@ -79,6 +84,23 @@ union pktctl {
 
 typedef struct worker worker;
 
+/* A server_post slot (bounded multi-producer queue with per-slot sequence
+ * numbers: a slot is free for position p when seq == p, full when
+ * seq == p + 1). */
+typedef struct pcell {
+	_Atomic size_t seq;
+	server_post_fn fn;
+	void *arg;
+} pcell;
+
+typedef struct watch {
+	int fd;                 /* -1: free slot */
+	uint32_t gen;
+	int next_free;
+	server_watch_fn fn;
+	void *arg;
+} watch;
+
 /* A UDP batch engine: a UDP thread's (one socket) or, in epoll mode, an
  * event thread's (every socket of the worker, one at a time). Touched by
  * its thread only. */
@@ -90,6 +112,7 @@ typedef struct udpio {
 	unsigned thread;        /* server_thread.index */
 	unsigned li;            /* UDP thread: its listen address */
 	int fd;                 /* UDP thread: its socket */
+	int cur_fd;             /* socket of the batch being answered */
 	pthread_t th;
 	bool started;
 	uint8_t *rxbuf, *txbuf; /* SERVER_UDP_BATCH * UDP_SLOT each */
@@ -118,6 +141,20 @@ struct worker {
 	conn *lru_head, *lru_tail;
 	unsigned nconn;
 	uint64_t accept_resume;  /* 0, or ms when accepting resumes */
+	bool app_started;        /* worker_start succeeded (or absent) */
+	/* app sockets */
+	watch *wt;
+	int nwt, capwt, wt_free; /* slots in use or freed; free list head (-1) */
+	/* timers: binary heap ordered by (when_, seq_) */
+	server_timer **heap;
+	size_t nheap, capheap;
+	uint64_t tseq;
+	/* server_post queue: producers anywhere, consumer the event thread */
+	int postfd;
+	pcell *pq;
+	size_t pq_mask, pq_head;
+	_Atomic int pq_wake;     /* 1: the eventfd was written, not yet consumed */
+	_Alignas(64) _Atomic size_t pq_tail;
 };
 
 struct server {
@@ -131,6 +168,8 @@ struct server {
 	int *udp_fd, *tcp_fd;   /* [worker * nlisten + i], -1 when unused */
 	int stopfd, reloadfd;
 	_Atomic bool stopping;
+	_Atomic bool finished;  /* server_run is over: no more posts */
+	_Atomic uint64_t late_replies, late_dropped, post_full;
 	bool bound_ok, ran;
 	worker **w;
 	pthread_mutex_t errlock; /* for errors raised in server threads */
@@ -139,6 +178,9 @@ struct server {
 };
 
 static void worker_release(worker *w);
+
+/* The worker whose event thread this is. */
+static __thread worker *tls_worker;
 
 __attribute__((format(printf, 3, 4)))
 static int seterr(server *s, int code, const char *fmt, ...)
@@ -169,7 +211,7 @@ static void async_fail(server *s, int code, const char *fmt, ...)
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -212,6 +254,10 @@ server *server_new(const server_config *cfg)
 		s->cfg.tcp_out_max = 128 * 1024;
 	if (!s->cfg.udp_rcvbuf)
 		s->cfg.udp_rcvbuf = 4 << 20;
+	if (!s->cfg.tcp_defer_max)
+		s->cfg.tcp_defer_max = 64;
+	if (!s->cfg.post_queue)
+		s->cfg.post_queue = 4096;
 	return s;
 }
 
@@ -233,6 +279,7 @@ void server_free(server *s)
 			worker *w = s->w[i];
 			worker_release(w);
 			free(w->ue);
+			free(w->pq);
 			for (size_t j = 0; w->ut && j < s->cfg.nlisten; j++)
 				free(w->ut[j]);
 			free(w->ut);
@@ -261,6 +308,11 @@ void server_stop(server *s)
 	atomic_store(&s->stopping, true);
 	ssize_t r = write(s->stopfd, &one, sizeof(one));
 	(void)r;
+}
+
+bool server_stopping(const server *s)
+{
+	return atomic_load(&s->stopping);
 }
 
 void server_reload(server *s)
@@ -293,6 +345,8 @@ static void add_stats(server_stats *out, const wstats *st)
 	out->tcp_idle_closed += RD(tcp_idle_closed);
 	out->tcp_evicted += RD(tcp_evicted);
 	out->tcp_bad_closed += RD(tcp_bad_closed);
+	out->deferred += RD(deferred);
+	out->posts += RD(posts);
 #undef RD
 }
 
@@ -311,6 +365,9 @@ void server_read_stats(const server *s, server_stats *out)
 				add_stats(out, &w->ut[j]->st);
 	}
 	out->queries = out->udp_queries + out->tcp_queries;
+	out->late_replies = atomic_load_explicit(&s->late_replies, memory_order_relaxed);
+	out->late_dropped = atomic_load_explicit(&s->late_dropped, memory_order_relaxed);
+	out->post_full = atomic_load_explicit(&s->post_full, memory_order_relaxed);
 }
 
 /* ---------- binding ---------- */
@@ -531,6 +588,11 @@ static void conn_close(worker *w, conn *c)
 
 static size_t conn_pending(const conn *c) { return c->out_len - c->out_off; }
 
+static bool conn_can_process(const server *s, const conn *c)
+{
+	return conn_pending(c) < s->cfg.tcp_out_max && c->deferred < s->cfg.tcp_defer_max;
+}
+
 /* Appends a length-prefixed message to c's output (room: pending < out_max). */
 static bool conn_queue(conn *c, const uint8_t *msg, size_t len)
 {
@@ -585,11 +647,12 @@ static bool conn_process(worker *w, conn *c)
 {
 	server *s = w->s;
 	size_t off = 0;
-	uint64_t nq = 0, nresp = 0, ndrop = 0;
+	uint64_t nq = 0, nresp = 0, ndrop = 0, ndefer = 0;
 	bool ok = true;
 	c->paused = false;
+	c->in_process = true;
 	while (!c->closing) {
-		if (conn_pending(c) >= s->cfg.tcp_out_max) {
+		if (!conn_can_process(s, c)) {
 			c->paused = true;
 			break;
 		}
@@ -606,11 +669,16 @@ static bool conn_process(worker *w, conn *c)
 		server_query q = {
 			.req = c->in + off + 2, .req_len = len, .peer = &c->peer,
 			.local = &c->local, .transport = SERVER_TCP, .worker = w->id, .thread = w->thread,
-			.resp = w->tcp_resp, .resp_max = SERVER_MSG_MAX,
+			.resp = w->tcp_resp, .resp_max = SERVER_MSG_MAX, .srv = s, .priv_ = c,
 		};
 		int r = s->cfg.handler(w->ctx, &q);
 		nq++;
 		off += 2 + len;
+		if (r == SERVER_DEFER) {
+			c->deferred++;
+			ndefer++;
+			continue;
+		}
 		if (r <= 0) {
 			ndrop++;
 			c->closing = true;
@@ -631,9 +699,12 @@ static bool conn_process(worker *w, conn *c)
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
 	}
+	c->in_process = false;
 	bump(&w->st.tcp_queries, nq);
 	bump(&w->st.responses, nresp);
 	bump(&w->st.dropped, ndrop);
+	if (ndefer)
+		bump(&w->st.deferred, ndefer);
 	return ok;
 }
 
@@ -690,13 +761,13 @@ static void conn_settle(worker *w, conn *c)
 		conn_close(w, c);
 		return;
 	}
-	if (c->paused && conn_pending(c) < w->s->cfg.tcp_out_max) {
+	if (c->paused && conn_can_process(w->s, c)) {
 		if (!conn_process(w, c) || !conn_flush(w, c)) {
 			conn_close(w, c);
 			return;
 		}
 	}
-	if (c->closing && !conn_pending(c)) {
+	if (c->closing && !conn_pending(c) && !c->deferred) {
 		conn_close(w, c);
 		return;
 	}
@@ -786,7 +857,8 @@ static void tcp_accept(worker *w, size_t li)
 		c->fd = fd;
 		c->li = (uint32_t)li;
 		c->events = EPOLLIN;
-		c->closing = c->paused = false;
+		c->closing = c->paused = c->in_process = false;
+		c->deferred = 0; /* a closed connection's answers may still be pending: never counted here */
 		c->peer = peer;
 		c->local = s->bound[li];
 		if (s->pktinfo[li]) { /* wildcard: the real destination */
@@ -909,7 +981,8 @@ static void udp_handle(udpio *u, size_t li, int fd, unsigned n)
 	server *s = u->s;
 	bool pkt = s->pktinfo[li];
 	unsigned nout = 0;
-	uint64_t ndrop = 0, ntrunc = 0;
+	uint64_t ndrop = 0, ntrunc = 0, ndefer = 0;
+	u->cur_fd = fd;
 	for (unsigned i = 0; i < n; i++) {
 		struct msghdr *mh = &u->rx[i].msg_hdr;
 		u->peer[i].len = mh->msg_namelen;
@@ -928,9 +1001,13 @@ static void udp_handle(udpio *u, size_t li, int fd, unsigned n)
 			.req = u->rxbuf + (size_t)i * UDP_SLOT, .req_len = u->rx[i].msg_len,
 			.peer = &u->peer[i], .local = local, .transport = SERVER_UDP,
 			.worker = u->w->id, .thread = u->thread, .resp = resp,
-			.resp_max = SERVER_MSG_MAX,
+			.resp_max = SERVER_MSG_MAX, .srv = s, .priv_ = u, .priv_i_ = i,
 		};
 		int r = s->cfg.handler(u->ctx, &q);
+		if (r == SERVER_DEFER) {
+			ndefer++;
+			continue;
+		}
 		if (r <= 0) {
 			ndrop++;
 			continue;
@@ -954,6 +1031,8 @@ static void udp_handle(udpio *u, size_t li, int fd, unsigned n)
 		bump(&u->st.dropped, ndrop);
 	if (ntrunc)
 		bump(&u->st.udp_truncated, ntrunc);
+	if (ndefer)
+		bump(&u->st.deferred, ndefer);
 	if (nout)
 		udp_send(u, fd, nout);
 }
@@ -1056,6 +1135,412 @@ static void udp_threads_stop(worker *w)
 		}
 }
 
+/* ---------- timers ---------- */
+
+static bool timer_before(const server_timer *a, const server_timer *b)
+{
+	return a->when_ < b->when_ || (a->when_ == b->when_ && a->seq_ < b->seq_);
+}
+
+static void heap_put(worker *w, size_t i, server_timer *t)
+{
+	w->heap[i] = t;
+	t->pos_ = i + 1;
+}
+
+static void heap_up(worker *w, size_t i)
+{
+	server_timer *t = w->heap[i];
+	while (i) {
+		size_t p = (i - 1) / 2;
+		if (!timer_before(t, w->heap[p]))
+			break;
+		heap_put(w, i, w->heap[p]);
+		i = p;
+	}
+	heap_put(w, i, t);
+}
+
+static void heap_down(worker *w, size_t i)
+{
+	server_timer *t = w->heap[i];
+	for (;;) {
+		size_t l = 2 * i + 1, m = l;
+		if (l >= w->nheap)
+			break;
+		if (l + 1 < w->nheap && timer_before(w->heap[l + 1], w->heap[l]))
+			m = l + 1;
+		if (!timer_before(w->heap[m], t))
+			break;
+		heap_put(w, i, w->heap[m]);
+		i = m;
+	}
+	heap_put(w, i, t);
+}
+
+static void heap_remove(worker *w, server_timer *t)
+{
+	size_t i = t->pos_ - 1;
+	t->pos_ = 0;
+	server_timer *last = w->heap[--w->nheap];
+	if (i == w->nheap)
+		return;
+	heap_put(w, i, last);
+	heap_up(w, i);
+	heap_down(w, last->pos_ - 1);
+}
+
+/* Runs the timers due. Timers armed while this runs wait for the next pass
+ * (a callback re-arming itself with 0 ms cannot starve the loop). */
+static void timers_run(worker *w)
+{
+	uint64_t limit = w->tseq;
+	while (w->nheap) {
+		server_timer *t = w->heap[0];
+		if (t->when_ > w->now || t->seq_ >= limit)
+			break;
+		heap_remove(w, t);
+		t->fn_(w->s, w->id, t, t->arg_);
+	}
+}
+
+/* The calling thread is worker's event thread. */
+static worker *self_worker(const server *s, unsigned worker_id)
+{
+	worker *w = tls_worker;
+	return w && w->s == s && w->id == worker_id ? w : NULL;
+}
+
+int server_timer_add(server *s, unsigned worker_id, server_timer *t, uint64_t ms,
+		     server_timer_fn fn, void *arg)
+{
+	worker *w = self_worker(s, worker_id);
+	if (!w || !fn || (t->pos_ && t->worker_ != worker_id))
+		return DNS_EINVAL;
+	if (t->pos_)
+		heap_remove(w, t);
+	if (w->nheap == w->capheap) {
+		size_t cap = w->capheap ? w->capheap * 2 : 64;
+		server_timer **h = realloc(w->heap, cap * sizeof(*h));
+		if (!h)
+			return DNS_ENOMEM;
+		w->heap = h;
+		w->capheap = cap;
+	}
+	if (ms > UINT64_MAX / 4)
+		ms = UINT64_MAX / 4;
+	t->when_ = now_ms() + ms;
+	t->seq_ = w->tseq++;
+	t->worker_ = worker_id;
+	t->fn_ = fn;
+	t->arg_ = arg;
+	w->heap[w->nheap++] = t;
+	heap_up(w, w->nheap - 1);
+	return 0;
+}
+
+int server_timer_cancel(server *s, server_timer *t)
+{
+	if (!t->pos_)
+		return 0;
+	worker *w = self_worker(s, t->worker_);
+	if (!w)
+		return DNS_EINVAL;
+	heap_remove(w, t);
+	return 1;
+}
+
+bool server_timer_armed(const server_timer *t)
+{
+	return t->pos_ != 0;
+}
+
+/* ---------- watched sockets ---------- */
+
+int server_watch(server *s, unsigned worker_id, int fd, uint32_t events, server_watch_fn fn, void *arg)
+{
+	worker *w = self_worker(s, worker_id);
+	if (!w || !fn || fd < 0)
+		return DNS_EINVAL;
+	int id = w->wt_free;
+	if (id < 0) {
+		if (w->nwt >= WATCH_MAX)
+			return DNS_ENOMEM;
+		if (w->nwt == w->capwt) {
+			int cap = w->capwt ? w->capwt * 2 : 16;
+			watch *p = realloc(w->wt, (size_t)cap * sizeof(*p));
+			if (!p)
+				return DNS_ENOMEM;
+			w->wt = p;
+			w->capwt = cap;
+		}
+		id = w->nwt++;
+		w->wt[id].gen = 0;
+		w->wt[id].fd = -1;
+	} else {
+		w->wt_free = w->wt[id].next_free;
+	}
+	watch *x = &w->wt[id];
+	struct epoll_event e = { .events = events, .data.u64 = ev_key(TAG_WATCH, x->gen, (uint32_t)id) };
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
+		int err = errno;
+		x->next_free = w->wt_free;
+		w->wt_free = id;
+		errno = err;
+		return DNS_EIO;
+	}
+	x->fd = fd;
+	x->fn = fn;
+	x->arg = arg;
+	return id;
+}
+
+static watch *watch_get(worker *w, int id)
+{
+	return id >= 0 && id < w->nwt && w->wt[id].fd >= 0 ? &w->wt[id] : NULL;
+}
+
+int server_watch_mod(server *s, unsigned worker_id, int id, uint32_t events)
+{
+	worker *w = self_worker(s, worker_id);
+	if (!w)
+		return DNS_EINVAL;
+	watch *x = watch_get(w, id);
+	if (!x)
+		return DNS_ENOTFOUND;
+	struct epoll_event e = { .events = events, .data.u64 = ev_key(TAG_WATCH, x->gen, (uint32_t)id) };
+	return epoll_ctl(w->ep, EPOLL_CTL_MOD, x->fd, &e) < 0 ? DNS_EIO : 0;
+}
+
+int server_unwatch(server *s, unsigned worker_id, int id)
+{
+	worker *w = self_worker(s, worker_id);
+	if (!w)
+		return DNS_EINVAL;
+	watch *x = watch_get(w, id);
+	if (!x)
+		return DNS_ENOTFOUND;
+	epoll_ctl(w->ep, EPOLL_CTL_DEL, x->fd, NULL); /* fails only if the app closed fd first */
+	x->fd = -1;
+	x->gen++; /* events already collected for it are ignored */
+	x->next_free = w->wt_free;
+	w->wt_free = id;
+	return 0;
+}
+
+static void watch_event(worker *w, uint32_t id, uint32_t gen, uint32_t events)
+{
+	watch *x = watch_get(w, (int)id);
+	if (!x || ((x->gen ^ gen) & 0xffffff))
+		return;
+	server_watch_fn fn = x->fn; /* the callback may grow (move) the table */
+	fn(w->s, w->id, x->fd, events, x->arg);
+}
+
+/* ---------- posted functions ---------- */
+
+int server_post(server *s, unsigned worker_id, server_post_fn fn, void *arg)
+{
+	if (!fn || !s->w || worker_id >= s->nthreads || atomic_load(&s->finished))
+		return DNS_EINVAL;
+	worker *w = s->w[worker_id];
+	if (!w || !w->pq)
+		return DNS_EINVAL;
+	size_t pos = atomic_load_explicit(&w->pq_tail, memory_order_relaxed);
+	pcell *c;
+	for (;;) {
+		c = &w->pq[pos & w->pq_mask];
+		size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+		intptr_t d = (intptr_t)(seq - pos);
+		if (d == 0) {
+			if (atomic_compare_exchange_weak_explicit(&w->pq_tail, &pos, pos + 1,
+								  memory_order_relaxed, memory_order_relaxed))
+				break;
+		} else if (d < 0) {
+			atomic_fetch_add_explicit(&s->post_full, 1, memory_order_relaxed);
+			return DNS_ESPACE;
+		} else {
+			pos = atomic_load_explicit(&w->pq_tail, memory_order_relaxed);
+		}
+	}
+	c->fn = fn;
+	c->arg = arg;
+	atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+	/* Wake the event thread unless a wake-up is already pending. */
+	if (!atomic_exchange_explicit(&w->pq_wake, 1, memory_order_acq_rel)) {
+		uint64_t one = 1;
+		ssize_t r = write(w->postfd, &one, sizeof(one));
+		(void)r;
+	}
+	return 0;
+}
+
+/* Runs up to max posted functions (single consumer); returns how many. */
+static size_t post_drain(worker *w, size_t max)
+{
+	size_t n = 0;
+	for (; n < max; n++) {
+		pcell *c = &w->pq[w->pq_head & w->pq_mask];
+		if (atomic_load_explicit(&c->seq, memory_order_acquire) != w->pq_head + 1)
+			break;
+		server_post_fn fn = c->fn;
+		void *arg = c->arg;
+		atomic_store_explicit(&c->seq, w->pq_head + w->pq_mask + 1, memory_order_release);
+		w->pq_head++;
+		fn(w->s, w->id, arg);
+	}
+	if (n)
+		bump(&w->st.posts, n);
+	return n;
+}
+
+static void post_event(worker *w)
+{
+	uint64_t v;
+	ssize_t r = read(w->postfd, &v, sizeof(v));
+	(void)r;
+	/* Cleared before draining: a post published after this writes again. */
+	atomic_exchange_explicit(&w->pq_wake, 0, memory_order_acq_rel);
+	size_t cap = w->pq_mask + 1;
+	if (post_drain(w, cap) == cap) { /* maybe more: come back after other events */
+		atomic_store(&w->pq_wake, 1);
+		uint64_t one = 1;
+		r = write(w->postfd, &one, sizeof(one));
+	}
+}
+
+/* ---------- deferred answers ---------- */
+
+int server_defer(const server_query *q, server_token *tok)
+{
+	memset(tok, 0, sizeof(*tok));
+	if (!q->srv || !q->priv_)
+		return DNS_EINVAL;
+	tok->transport = q->transport;
+	tok->worker = q->worker;
+	tok->fd_ = -1;
+	if (q->transport == SERVER_TCP) {
+		worker *w = q->srv->w[q->worker];
+		const conn *c = q->priv_;
+		tok->conn_ = (uint32_t)(c - w->conns);
+		tok->gen_ = c->gen;
+		return 0;
+	}
+	const udpio *u = q->priv_;
+	unsigned i = q->priv_i_;
+	tok->fd_ = u->cur_fd;
+	tok->peer_len_ = u->peer[i].len <= sizeof(tok->peer_) ? u->peer[i].len : (socklen_t)sizeof(tok->peer_);
+	memcpy(&tok->peer_, &u->peer[i].u, tok->peer_len_);
+	if (q->local == &u->local[i]) { /* packet info: reply from the destination */
+		tok->pktinfo_ = true;
+		memcpy(&tok->local_, &u->local[i].u, sizeof(tok->local_));
+	}
+	return 0;
+}
+
+void server_token_peer(const server_token *tok, net_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (tok->transport == SERVER_UDP) {
+		memcpy(&out->u, &tok->peer_, tok->peer_len_);
+		out->len = tok->peer_len_;
+	}
+}
+
+static int udp_reply(server *s, const server_token *t, const uint8_t *msg, size_t len)
+{
+	union pktctl ctl;
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr mh = { .msg_name = (void *)&t->peer_, .msg_namelen = t->peer_len_,
+			     .msg_iov = &iov, .msg_iovlen = 1 };
+	if (t->pktinfo_) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		if (t->local_.sa.sa_family == AF_INET) {
+			struct in_pktinfo po = { .ipi_ifindex = 0, .ipi_spec_dst = t->local_.in4.sin_addr };
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(po));
+			memcpy(CMSG_DATA(cm), &po, sizeof(po));
+			mh.msg_controllen = CMSG_SPACE(sizeof(po));
+		} else {
+			struct in6_pktinfo po = { .ipi6_addr = t->local_.in6.sin6_addr,
+						  .ipi6_ifindex = t->local_.in6.sin6_scope_id };
+			cm->cmsg_level = IPPROTO_IPV6;
+			cm->cmsg_type = IPV6_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(po));
+			memcpy(CMSG_DATA(cm), &po, sizeof(po));
+			mh.msg_controllen = CMSG_SPACE(sizeof(po));
+		}
+	}
+	for (int waits = 0;;) {
+		if (sendmsg(t->fd_, &mh, MSG_DONTWAIT) >= 0) {
+			atomic_fetch_add_explicit(&s->late_replies, 1, memory_order_relaxed);
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && waits++ < 2) {
+			struct pollfd p = { .fd = t->fd_, .events = POLLOUT };
+			poll(&p, 1, 10);
+			continue;
+		}
+		atomic_fetch_add_explicit(&s->late_dropped, 1, memory_order_relaxed);
+		return DNS_EIO;
+	}
+}
+
+static int tcp_reply(server *s, const server_token *t, const uint8_t *msg, size_t len)
+{
+	worker *w = self_worker(s, t->worker);
+	if (!w || !w->conns || t->conn_ >= s->cfg.tcp_max_clients)
+		return DNS_EINVAL;
+	conn *c = &w->conns[t->conn_];
+	if (c->fd < 0 || c->gen != t->gen_) {
+		atomic_fetch_add_explicit(&s->late_dropped, 1, memory_order_relaxed);
+		return DNS_ENOTFOUND;
+	}
+	if (c->deferred)
+		c->deferred--;
+	int rc = 0;
+	if (!len) {
+		bump(&w->st.dropped, 1);
+		c->closing = true;
+		if (!c->in_process)
+			c->in_len = 0;
+	} else if (!conn_queue(c, msg, len)) {
+		log_warn("server: out of memory for a TCP response");
+		c->closing = true;
+		rc = DNS_ENOMEM;
+	} else {
+		atomic_fetch_add_explicit(&s->late_replies, 1, memory_order_relaxed);
+	}
+	if (!c->in_process) /* else the connection's own processing settles it */
+		conn_settle(w, c);
+	return rc;
+}
+
+int server_reply(server *s, const server_token *tok, const uint8_t *msg, size_t len)
+{
+	if (len > SERVER_MSG_MAX || (len && !msg))
+		return DNS_EINVAL;
+	if (tok->transport == SERVER_TCP)
+		return tcp_reply(s, tok, msg, len);
+	if (tok->fd_ < 0)
+		return DNS_EINVAL;
+	return len ? udp_reply(s, tok, msg, len) : 0;
+}
+
+int server_event_worker(const server *s)
+{
+	worker *w = tls_worker;
+	return w && w->s == s ? (int)w->id : -1;
+}
+
+/* ---------- the event loop ---------- */
+
 static int next_timeout(worker *w)
 {
 	int64_t t = -1;
@@ -1070,9 +1555,16 @@ static int next_timeout(worker *w)
 		if (t < 0 || d < t)
 			t = d;
 	}
-	/* CLOCK_MONOTONIC_COARSE ticks in jiffies: wait one more so a deadline
-	 * is really past when the loop wakes up. */
-	return t < 0 ? -1 : (int)(t > 3600000 ? 3600000 : t + 5);
+	if (w->nheap) {
+		int64_t d = (int64_t)w->heap[0]->when_ - (int64_t)w->now;
+		if (d < 0)
+			d = 0;
+		if (t < 0 || d < t)
+			t = d;
+	}
+	/* w->now is whole milliseconds rounded down, so waiting the difference
+	 * always reaches the deadline. */
+	return t < 0 ? -1 : (int)(t > 3600000 ? 3600000 : t);
 }
 
 static void *worker_main(void *arg)
@@ -1080,11 +1572,20 @@ static void *worker_main(void *arg)
 	worker *w = arg;
 	server *s = w->s;
 	struct epoll_event evs[MAX_EVENTS];
+	tls_worker = w;
 	if (s->cfg.cpu_pin)
 		pin_cpu(w->id);
 	if (w->ue)
 		w->ue->ctx = w->ctx; /* epoll mode: UDP is answered in the event thread */
 	w->now = now_ms();
+	if (s->cfg.worker_start) {
+		int rc = s->cfg.worker_start(s->cfg.app, s, w->id, w->ctx);
+		if (rc < 0) {
+			async_fail(s, rc, "worker %u failed to start: %s", w->id, dns_strerror(rc));
+			goto out;
+		}
+	}
+	w->app_started = true;
 	if (udp_threads_start(w) < 0)
 		goto out;
 	for (;;) {
@@ -1095,19 +1596,25 @@ static void *worker_main(void *arg)
 		for (int k = 0; k < n; k++) {
 			uint64_t key = evs[k].data.u64;
 			unsigned tag = (unsigned)(key >> 56);
-			uint32_t idx = (uint32_t)key;
+			uint32_t idx = (uint32_t)key, gen = (uint32_t)(key >> 32);
 			if (tag == TAG_STOP)
 				goto out;
 			if (tag == TAG_UDP) {
 				udp_read(w, idx);
 			} else if (tag == TAG_LISTEN) {
 				tcp_accept(w, idx);
+			} else if (tag == TAG_POST) {
+				post_event(w);
+			} else if (tag == TAG_WATCH) {
+				watch_event(w, idx, gen, evs[k].events);
 			} else {
 				conn *c = &w->conns[idx];
-				if (c->fd >= 0 && ((c->gen ^ (uint32_t)(key >> 32)) & 0xffffff) == 0)
+				if (c->fd >= 0 && ((c->gen ^ gen) & 0xffffff) == 0)
 					conn_event(w, c, evs[k].events);
 			}
 		}
+		w->now = now_ms();
+		timers_run(w);
 		while (w->lru_head && w->now - w->lru_head->last >= s->cfg.tcp_idle_ms) {
 			bump(&w->st.tcp_idle_closed, 1);
 			conn_close(w, w->lru_head);
@@ -1119,8 +1626,20 @@ static void *worker_main(void *arg)
 	}
 out:
 	udp_threads_stop(w);
+	if (w->app_started) {
+		for (int round = 0; round < 16 && post_drain(w, SIZE_MAX); round++)
+			;
+		if (s->cfg.worker_stop)
+			s->cfg.worker_stop(s->cfg.app, s, w->id, w->ctx);
+	}
+	/* Forget what the app left, untouched (its structures may be gone);
+	 * watched fds leave the epoll set when it is closed. */
+	w->nheap = 0;
+	w->nwt = 0;
+	w->wt_free = -1;
 	while (w->lru_head)
 		conn_close(w, w->lru_head);
+	tls_worker = NULL;
 	return NULL;
 }
 
@@ -1139,9 +1658,18 @@ static void worker_release(worker *w)
 	if (w->ep >= 0)
 		close(w->ep);
 	w->ep = -1;
+	if (w->postfd >= 0)
+		close(w->postfd);
+	w->postfd = -1;
 	udpio_release(w->ue);
 	for (size_t i = 0; w->ut && i < w->s->cfg.nlisten; i++)
 		udpio_release(w->ut[i]);
+	free(w->wt);
+	free(w->heap);
+	w->wt = NULL;
+	w->heap = NULL;
+	w->nwt = w->capwt = 0;
+	w->nheap = w->capheap = 0;
 	free(w->tcp_resp);
 	free(w->conns);
 	w->tcp_resp = NULL;
@@ -1185,10 +1713,23 @@ static int worker_new(server *s, unsigned id, worker **out)
 	w->s = s;
 	w->id = id;
 	w->thread = id * s->per_worker;
-	w->ep = -1;
+	w->wt_free = -1;
+	w->postfd = -1;
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (w->ep < 0)
 		return seterr(s, DNS_EIO, "epoll_create1: %s", strerror(errno));
+	w->postfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->postfd < 0)
+		return seterr(s, DNS_EIO, "eventfd: %s", strerror(errno));
+	size_t cap = 1;
+	while (cap < s->cfg.post_queue && cap < ((size_t)1 << 30))
+		cap <<= 1;
+	w->pq = malloc(cap * sizeof(*w->pq));
+	if (!w->pq)
+		return seterr(s, DNS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < cap; i++)
+		atomic_init(&w->pq[i].seq, i);
+	w->pq_mask = cap - 1;
 	size_t nl = s->cfg.nlisten;
 	int rc;
 	if (s->udp_threads) {
@@ -1216,7 +1757,8 @@ static int worker_new(server *s, unsigned id, worker **out)
 			w->free = &w->conns[i];
 		}
 	}
-	if (epoll_add(w->ep, s->stopfd, ev_key(TAG_STOP, 0, 0)) < 0)
+	if (epoll_add(w->ep, s->stopfd, ev_key(TAG_STOP, 0, 0)) < 0 ||
+	    epoll_add(w->ep, w->postfd, ev_key(TAG_POST, 0, 0)) < 0)
 		return seterr(s, DNS_EIO, "epoll_ctl: %s", strerror(errno));
 	for (size_t i = 0; i < nl; i++) {
 		int u = s->udp_threads ? -1 : s->udp_fd[id * nl + i], t = s->tcp_fd[id * nl + i];
@@ -1344,12 +1886,18 @@ int server_run(server *s)
 		for (unsigned i = 0; i < n; i++)
 			if (s->w[i]->started)
 				pthread_join(s->w[i]->th, NULL);
+		/* Functions posted after their event thread ended: run them here
+		 * so that their arguments are not lost. */
+		atomic_store(&s->finished, true);
+		for (unsigned i = 0; i < n; i++)
+			post_drain(s->w[i], SIZE_MAX);
 		if (!rc)
 			rc = s->async_rc;
 		ctx_free_upto(s, nctx);
 	}
 	if (sigfd >= 0)
 		close(sigfd);
+	atomic_store(&s->finished, true);
 	size_t nfd = (size_t)n * s->cfg.nlisten;
 	close_fds(s->udp_fd, nfd);
 	close_fds(s->tcp_fd, nfd);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #define OP_ECHO 0x00
 #define OP_DROP 0xdd
 #define OP_BIG 0xbb /* respond with (req[4] << 8 | req[5]) bytes */
+#define OP_DEFER 0xde /* echo (req[4] << 8 | req[5]) ms later (async tests) */
 
 #define CTX_MAGIC 0x5e7e7u
 
@@ -52,6 +54,7 @@ static uint64_t mono_ms(void)
 }
 
 static int echo_respond(server_query *q);
+static int defer_query(server_query *q);
 
 static int echo_handler(void *ctx, server_query *q)
 {
@@ -81,6 +84,8 @@ static int echo_respond(server_query *q)
 	pthread_mutex_unlock(&g_lock);
 	if (q->req_len >= 4 && q->req[3] == OP_DROP)
 		return SERVER_DROP;
+	if (q->req_len >= 6 && q->req[3] == OP_DEFER)
+		return defer_query(q);
 	if (q->req_len >= 6 && q->req[3] == OP_BIG) {
 		size_t n = (size_t)q->req[4] << 8 | q->req[5];
 		memset(q->resp, 0x5a, n);
@@ -1070,6 +1075,601 @@ static void test_udp_only_tcp_only(void **state)
 	finish(&r);
 }
 
+/* ---------- asynchronous handlers: the test app ----------
+ *
+ * OP_DEFER queries are answered later: the handler takes a token, hands
+ * the query to its worker's event thread (server_post from a UDP thread, or
+ * directly when it already runs there), which arms a timer of
+ * (req[4] << 8 | req[5]) ms whose callback sends the echo with server_reply.
+ * Per worker (made in worker_start, freed in worker_stop): the pending list,
+ * a watched UDP socket that echoes with a 'W' in front, and timers checking
+ * order and cancellation. */
+
+#define WMAX 8
+
+typedef struct pend {
+	server_token tok;
+	server_timer timer;
+	unsigned worker, ms;
+	uint8_t msg[64];
+	size_t len;
+	struct pend *prev, *next;
+} pend;
+
+typedef struct wstate {
+	unsigned worker;
+	pend *pending;          /* touched by the event thread only */
+	int sock, watch;
+	net_addr bound;
+	server_timer t[5], tp;
+	int order[8], norder;
+	uint64_t t0, fired_at[5];
+	int nper;
+	atomic_int timers_done;
+} wstate;
+
+static wstate *g_ws[WMAX];
+static atomic_int g_started, g_stopped, g_start_fail_at = -1, g_posts_from_udp, g_pend_freed,
+	g_reply_notfound, g_reply_ok, g_watch_reads, g_blocking, g_release, g_counted,
+	g_stop_posts;
+
+static void pend_unlink(wstate *ws, pend *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		ws->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+}
+
+static void pend_fire(server *s, unsigned worker, server_timer *t, void *arg)
+{
+	pend *p = arg;
+	if (server_event_worker(s) != (int)worker || t != &p->timer || p->worker != worker)
+		atomic_fetch_add(&g_bad_ctx, 1);
+	pend_unlink(g_ws[worker], p);
+	int rc = server_reply(s, &p->tok, p->msg, p->len);
+	if (rc == DNS_ENOTFOUND)
+		atomic_fetch_add(&g_reply_notfound, 1);
+	else if (rc == 0)
+		atomic_fetch_add(&g_reply_ok, 1);
+	else
+		atomic_fetch_add(&g_bad_ctx, 1);
+	free(p);
+}
+
+static void pend_arm(server *s, unsigned worker, pend *p)
+{
+	wstate *ws = g_ws[worker];
+	p->prev = NULL;
+	p->next = ws->pending;
+	if (ws->pending)
+		ws->pending->prev = p;
+	ws->pending = p;
+	if (server_timer_add(s, worker, &p->timer, p->ms, pend_fire, p) < 0)
+		atomic_fetch_add(&g_bad_ctx, 1);
+}
+
+static void post_arm(server *s, unsigned worker, void *arg)
+{
+	if (server_event_worker(s) != (int)worker)
+		atomic_fetch_add(&g_bad_ctx, 1);
+	if (server_stopping(s)) {
+		free(arg);
+		atomic_fetch_add(&g_pend_freed, 1);
+		return;
+	}
+	pend_arm(s, worker, arg);
+}
+
+static int defer_query(server_query *q)
+{
+	pend *p = calloc(1, sizeof(*p));
+	if (!p || q->req_len > sizeof(p->msg) || server_defer(q, &p->tok) < 0) {
+		free(p);
+		return SERVER_DROP;
+	}
+	if (p->tok.transport != q->transport || p->tok.worker != q->worker)
+		atomic_fetch_add(&g_bad_ctx, 1);
+	net_addr peer;
+	server_token_peer(&p->tok, &peer);
+	if (q->transport == SERVER_UDP && !addr_equal(&peer, q->peer))
+		atomic_fetch_add(&g_bad_ctx, 1);
+	p->worker = q->worker;
+	p->ms = (unsigned)q->req[4] << 8 | q->req[5];
+	memcpy(p->msg, q->req, q->req_len);
+	p->msg[2] |= 0x80;
+	p->len = q->req_len;
+	if (server_event_worker(q->srv) == (int)q->worker) {
+		pend_arm(q->srv, q->worker, p);
+	} else {
+		/* a UDP thread: hand it to the event thread */
+		if (server_timer_add(q->srv, q->worker, &p->timer, 1, pend_fire, p) != DNS_EINVAL)
+			atomic_fetch_add(&g_bad_ctx, 1);
+		if (server_post(q->srv, q->worker, post_arm, p) < 0) {
+			free(p);
+			return SERVER_DROP;
+		}
+		atomic_fetch_add(&g_posts_from_udp, 1);
+	}
+	return SERVER_DEFER;
+}
+
+static void watch_cb(server *s, unsigned worker, int fd, uint32_t events, void *arg)
+{
+	wstate *ws = arg;
+	if (server_event_worker(s) != (int)worker || ws != g_ws[worker] || fd != ws->sock ||
+	    !(events & EPOLLIN))
+		atomic_fetch_add(&g_bad_ctx, 1);
+	uint8_t b[256];
+	net_addr from;
+	for (;;) {
+		socklen_t fl = sizeof(from.u);
+		ssize_t n = recvfrom(fd, b + 1, sizeof(b) - 1, MSG_DONTWAIT, &from.u.sa, &fl);
+		if (n < 0)
+			break;
+		b[0] = 'W';
+		sendto(fd, b, (size_t)n + 1, 0, &from.u.sa, fl);
+		atomic_fetch_add(&g_watch_reads, 1);
+	}
+}
+
+static void order_cb(server *s, unsigned worker, server_timer *t, void *arg)
+{
+	wstate *ws = g_ws[worker];
+	int id = (int)(intptr_t)arg;
+	if (server_event_worker(s) != (int)worker || t != &ws->t[id] || server_timer_armed(t))
+		atomic_fetch_add(&g_bad_ctx, 1);
+	ws->fired_at[id] = mono_ms();
+	ws->order[ws->norder++] = id;
+	if (ws->norder == 4)
+		atomic_store(&ws->timers_done, 1);
+}
+
+static void periodic_cb(server *s, unsigned worker, server_timer *t, void *arg)
+{
+	wstate *ws = arg;
+	if (++ws->nper < 5 && server_timer_add(s, worker, t, 0, periodic_cb, ws) < 0)
+		atomic_fetch_add(&g_bad_ctx, 1);
+}
+
+static const unsigned timer_ms[5] = { 30, 10, 25, 10, 5 };
+
+static int app_start(void *app, server *s, unsigned worker, void *ctx)
+{
+	(void)app;
+	wctx *c = ctx;
+	if (!c || c->worker != worker || c->kind != SERVER_THREAD_EVENT ||
+	    server_event_worker(s) != (int)worker || worker >= WMAX)
+		atomic_fetch_add(&g_bad_ctx, 1);
+	if ((int)worker == atomic_load(&g_start_fail_at))
+		return DNS_ENOMEM;
+	wstate *ws = calloc(1, sizeof(*ws));
+	if (!ws)
+		return DNS_ENOMEM;
+	ws->worker = worker;
+	g_ws[worker] = ws;
+	ws->sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	addr_parse(&ws->bound, "127.0.0.1:0", 0, NULL, 0);
+	socklen_t bl = sizeof(ws->bound.u);
+	if (ws->sock < 0 || bind(ws->sock, &ws->bound.u.sa, ws->bound.len) < 0 ||
+	    getsockname(ws->sock, &ws->bound.u.sa, &bl) < 0)
+		return DNS_EIO;
+	ws->watch = server_watch(s, worker, ws->sock, EPOLLOUT, watch_cb, ws);
+	if (ws->watch < 0 || server_watch_mod(s, worker, ws->watch, EPOLLIN) < 0)
+		return DNS_EIO;
+	/* timers: 30, 10, 25 (armed at 20 first), 10, 5 (cancelled) */
+	ws->t0 = mono_ms();
+	for (int i = 0; i < 5; i++)
+		if (server_timer_add(s, worker, &ws->t[i], i == 2 ? 20 : timer_ms[i], order_cb,
+				     (void *)(intptr_t)i) < 0)
+			atomic_fetch_add(&g_bad_ctx, 1);
+	if (server_timer_cancel(s, &ws->t[4]) != 1 || server_timer_cancel(s, &ws->t[4]) != 0 ||
+	    server_timer_armed(&ws->t[4]) || !server_timer_armed(&ws->t[2]))
+		atomic_fetch_add(&g_bad_ctx, 1);
+	server_timer_add(s, worker, &ws->t[2], timer_ms[2], order_cb, (void *)2);
+	server_timer_add(s, worker, &ws->tp, 0, periodic_cb, ws);
+	atomic_fetch_add(&g_started, 1);
+	return 0;
+}
+
+static void app_stop(void *app, server *s, unsigned worker, void *ctx)
+{
+	(void)app;
+	(void)ctx;
+	wstate *ws = g_ws[worker];
+	if (server_event_worker(s) != (int)worker || !server_stopping(s) || !ws)
+		atomic_fetch_add(&g_bad_ctx, 1);
+	if (!ws)
+		return;
+	while (ws->pending) {
+		pend *p = ws->pending;
+		pend_unlink(ws, p);
+		if (server_timer_cancel(s, &p->timer) != 1)
+			atomic_fetch_add(&g_bad_ctx, 1);
+		free(p);
+		atomic_fetch_add(&g_pend_freed, 1);
+	}
+	if (server_unwatch(s, worker, ws->watch) != 0 || server_unwatch(s, worker, ws->watch) != DNS_ENOTFOUND)
+		atomic_fetch_add(&g_bad_ctx, 1);
+	close(ws->sock);
+	g_ws[worker] = NULL;
+	free(ws);
+	atomic_fetch_add(&g_stopped, 1);
+}
+
+static server_config async_cfg(net_addr *addrs, size_t *n)
+{
+	server_config cfg = base_cfg(addrs, n);
+	cfg.worker_start = app_start;
+	cfg.worker_stop = app_stop;
+	atomic_store(&g_started, 0);
+	atomic_store(&g_stopped, 0);
+	atomic_store(&g_posts_from_udp, 0);
+	atomic_store(&g_pend_freed, 0);
+	atomic_store(&g_reply_notfound, 0);
+	atomic_store(&g_reply_ok, 0);
+	atomic_store(&g_watch_reads, 0);
+	return cfg;
+}
+
+static void wait_started(run *r)
+{
+	uint64_t end = mono_ms() + 2000;
+	while (atomic_load(&g_started) < (int)server_threads(r->s) && mono_ms() < end)
+		usleep(1000);
+	assert_int_equal(atomic_load(&g_started), server_threads(r->s));
+}
+
+static void async_finish(run *r)
+{
+	unsigned nw = server_threads(r->s);
+	finish(r);
+	assert_int_equal(atomic_load(&g_stopped), nw);
+}
+
+static size_t put_defer(uint8_t *p, uint16_t id, unsigned ms)
+{
+	put_hdr(p, id, OP_DEFER);
+	p[4] = (uint8_t)(ms >> 8);
+	p[5] = (uint8_t)ms;
+	return 12;
+}
+
+static size_t frame_defer(uint8_t *p, uint16_t id, unsigned ms)
+{
+	p[0] = 0;
+	p[1] = 12;
+	put_defer(p + 2, id, ms);
+	return 14;
+}
+
+static void test_async_udp_defer(void **state)
+{
+	(void)state;
+	net_addr addrs[2];
+	size_t n;
+	server_config cfg = async_cfg(addrs, &n);
+	cfg.udp_pktinfo = true; /* late replies carry the source address too */
+	run r;
+	start(&r, &cfg);
+	wait_started(&r);
+	for (size_t a = 0; a < (r.has_v6 ? 2u : 1u); a++) {
+		const net_addr *to = a ? &r.v6 : &r.v4;
+		enum { N = 20 };
+		int fds[N];
+		uint8_t q[12], b[64];
+		uint64_t t0 = mono_ms();
+		for (int i = 0; i < N; i++) {
+			fds[i] = udp_sock(to);
+			udp_send(fds[i], to, q, put_defer(q, (uint16_t)(100 + i), 10));
+		}
+		int sfd = udp_sock(to); /* a synchronous answer meanwhile */
+		put_hdr(q, 7, OP_ECHO);
+		udp_send(sfd, to, q, 12);
+		assert_int_equal(udp_recv(sfd, b, sizeof(b), 2000, NULL), 12);
+		close(sfd);
+		for (int i = 0; i < N; i++) {
+			net_addr from;
+			assert_int_equal(udp_recv(fds[i], b, sizeof(b), 2000, &from), 12);
+			assert_int_equal(b[0] << 8 | b[1], 100 + i);
+			assert_int_equal(b[2], 0x81);
+			assert_true(addr_equal(&from, to));
+			close(fds[i]);
+		}
+		assert_true(mono_ms() - t0 >= 10);
+	}
+	unsigned want = r.has_v6 ? 40 : 20;
+	WAIT_STATS(&r, ws.late_replies == want, 2000);
+	server_stats st = stats(&r);
+	assert_int_equal(st.deferred, want);
+	assert_int_equal(st.late_dropped, 0);
+	assert_int_equal(st.responses, r.has_v6 ? 2 : 1);
+	if (g_udp_mode == SERVER_UDP_THREADS) { /* handed over by server_post */
+		assert_int_equal(atomic_load(&g_posts_from_udp), want);
+		assert_true(st.posts >= want);
+	}
+	assert_int_equal(atomic_load(&g_reply_ok), want);
+	async_finish(&r);
+}
+
+static void test_async_tcp_defer(void **state)
+{
+	(void)state;
+	net_addr addrs[2];
+	size_t n;
+	server_config cfg = async_cfg(addrs, &n);
+	cfg.nlisten = 1;
+	run r;
+	start(&r, &cfg);
+	wait_started(&r);
+	int fd = tcp_connect(&r.v4);
+	uint8_t buf[14 * 8];
+	size_t len = frame_defer(buf, 1, 60);
+	len += frame(buf + len, 2, OP_ECHO);
+	len += frame_defer(buf + len, 3, 20);
+	len += frame(buf + len, 4, OP_ECHO);
+	send_all(fd, buf, len);
+	/* synchronous answers in order, deferred ones when they are given */
+	expect_echo(fd, 2);
+	expect_echo(fd, 4);
+	expect_echo(fd, 3);
+	expect_echo(fd, 1);
+	/* EOF with an answer outstanding: given, then the connection closes */
+	len = frame_defer(buf, 5, 30);
+	send_all(fd, buf, len);
+	shutdown(fd, SHUT_WR);
+	expect_echo(fd, 5);
+	assert_true(tcp_closed(fd, 2000));
+	close(fd);
+	/* more deferred than tcp_defer_max (64) on one connection: all answered */
+	fd = tcp_connect(&r.v4);
+	static uint8_t many[14 * 100];
+	len = 0;
+	for (uint16_t i = 0; i < 100; i++)
+		len += frame_defer(many + len, (uint16_t)(1000 + i), 5);
+	send_all(fd, many, len);
+	uint8_t seen[100] = { 0 };
+	for (int i = 0; i < 100; i++) {
+		uint8_t m[64];
+		assert_int_equal(tcp_read_msg(fd, m, sizeof(m), 2000), 12);
+		int id = (m[0] << 8 | m[1]) - 1000;
+		assert_true(id >= 0 && id < 100 && !seen[id]);
+		seen[id] = 1;
+	}
+	close(fd);
+	WAIT_STATS(&r, ws.tcp_open == 0, 2000);
+	server_stats st = stats(&r);
+	assert_int_equal(st.deferred, 103);
+	assert_int_equal(st.late_replies, 103);
+	assert_int_equal(st.late_dropped, 0);
+	async_finish(&r);
+}
+
+/* A deferred answer to a connection that was reset, whose slot then serves
+ * a new connection: dropped, not sent to the newcomer. */
+static void test_async_tcp_closed(void **state)
+{
+	(void)state;
+	net_addr addrs[2];
+	size_t n;
+	server_config cfg = async_cfg(addrs, &n);
+	cfg.nlisten = 1;
+	cfg.threads = 1;
+	cfg.tcp_max_clients = 1;
+	run r;
+	start(&r, &cfg);
+	wait_started(&r);
+	int fd = tcp_connect(&r.v4);
+	uint8_t buf[64];
+	send_all(fd, buf, frame_defer(buf, 7, 150));
+	WAIT_STATS(&r, ws.deferred == 1, 2000);
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	WAIT_STATS(&r, ws.tcp_open == 0, 2000);
+	fd = tcp_connect(&r.v4);
+	send_all(fd, buf, frame(buf, 8, OP_ECHO));
+	expect_echo(fd, 8);
+	WAIT_STATS(&r, ws.late_dropped == 1, 2000);
+	assert_int_equal(atomic_load(&g_reply_notfound), 1);
+	uint8_t m[64];
+	assert_int_equal(tcp_read_msg(fd, m, sizeof(m), 100), -1); /* nothing stale */
+	send_all(fd, buf, frame(buf, 9, OP_ECHO));
+	expect_echo(fd, 9);
+	shutdown(fd, SHUT_WR); /* the newcomer owes nothing: closed at once */
+	assert_true(tcp_closed(fd, 1000));
+	close(fd);
+	assert_int_equal(stats(&r).late_replies, 0);
+	async_finish(&r);
+}
+
+static void test_async_watch_and_timers(void **state)
+{
+	(void)state;
+	net_addr addrs[2];
+	size_t n;
+	server_config cfg = async_cfg(addrs, &n);
+	cfg.threads = 2;
+	run r;
+	start(&r, &cfg);
+	wait_started(&r);
+	/* only the event thread may use these */
+	server_timer t = { 0 };
+	assert_int_equal(server_timer_add(r.s, 0, &t, 1, order_cb, NULL), DNS_EINVAL);
+	assert_false(server_timer_armed(&t));
+	assert_int_equal(server_watch(r.s, 0, 0, EPOLLIN, watch_cb, NULL), DNS_EINVAL);
+	assert_int_equal(server_unwatch(r.s, 0, 0), DNS_EINVAL);
+	assert_int_equal(server_event_worker(r.s), -1);
+	server_token tok = { .transport = SERVER_TCP };
+	assert_int_equal(server_reply(r.s, &tok, (const uint8_t *)"x", 1), DNS_EINVAL);
+	for (unsigned w = 0; w < 2; w++) {
+		wstate *ws = g_ws[w];
+		assert_non_null(ws);
+		int fd = udp_sock(&ws->bound);
+		udp_send(fd, &ws->bound, (const uint8_t *)"hello", 5);
+		uint8_t b[64];
+		assert_int_equal(udp_recv(fd, b, sizeof(b), 2000, NULL), 6);
+		assert_memory_equal(b, "Whello", 6);
+		close(fd);
+		uint64_t end = mono_ms() + 2000;
+		while (!atomic_load(&ws->timers_done) && mono_ms() < end)
+			usleep(1000);
+		assert_true(atomic_load(&ws->timers_done));
+		usleep(20000);
+		assert_int_equal(ws->norder, 4); /* the cancelled one never fires */
+		assert_int_equal(ws->order[0], 1); /* 10 ms, armed before #3 */
+		assert_int_equal(ws->order[1], 3); /* 10 ms */
+		assert_int_equal(ws->order[2], 2); /* re-armed: 25 ms */
+		assert_int_equal(ws->order[3], 0); /* 30 ms */
+		for (int i = 0; i < 4; i++)
+			assert_true(ws->fired_at[i] - ws->t0 >= timer_ms[i]);
+		assert_int_equal(ws->nper, 5);
+	}
+	assert_int_equal(atomic_load(&g_watch_reads), 2);
+	async_finish(&r);
+}
+
+static void post_block(server *s, unsigned worker, void *arg)
+{
+	(void)s;
+	(void)worker;
+	(void)arg;
+	atomic_store(&g_blocking, 1);
+	while (!atomic_load(&g_release))
+		usleep(1000);
+}
+
+static void post_count(server *s, unsigned worker, void *arg)
+{
+	if (server_event_worker(s) != (int)worker && server_event_worker(s) != -1)
+		atomic_fetch_add(&g_bad_ctx, 1);
+	if (server_stopping(s))
+		atomic_fetch_add(&g_stop_posts, 1);
+	atomic_fetch_add(&g_counted, 1);
+	free(arg);
+}
+
+static void test_async_post(void **state)
+{
+	(void)state;
+	net_addr addrs[2];
+	size_t n;
+	server_config cfg = async_cfg(addrs, &n);
+	cfg.threads = 1;
+	cfg.post_queue = 3; /* rounded up to 4 */
+	server *idle = server_new(&cfg); /* not running: nothing to post to */
+	assert_int_equal(server_post(idle, 0, post_count, NULL), DNS_EINVAL);
+	server_free(idle);
+	run r;
+	start(&r, &cfg);
+	wait_started(&r);
+	atomic_store(&g_blocking, 0);
+	atomic_store(&g_release, 0);
+	atomic_store(&g_counted, 0);
+	atomic_store(&g_stop_posts, 0);
+	assert_int_equal(server_post(r.s, 1, post_count, NULL), DNS_EINVAL);
+	assert_int_equal(server_post(r.s, 0, NULL, NULL), DNS_EINVAL);
+	assert_int_equal(server_post(r.s, 0, post_block, NULL), 0);
+	uint64_t end = mono_ms() + 2000;
+	while (!atomic_load(&g_blocking) && mono_ms() < end)
+		usleep(1000);
+	assert_true(atomic_load(&g_blocking));
+	/* the event thread is busy: 4 slots, then full */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(server_post(r.s, 0, post_count, malloc(16)), 0);
+	assert_int_equal(server_post(r.s, 0, post_count, NULL), DNS_ESPACE);
+	atomic_store(&g_release, 1);
+	end = mono_ms() + 2000;
+	while (atomic_load(&g_counted) < 4 && mono_ms() < end)
+		usleep(1000);
+	assert_int_equal(atomic_load(&g_counted), 4);
+	assert_int_equal(atomic_load(&g_stop_posts), 0);
+	server_stats st = stats(&r);
+	assert_int_equal(st.post_full, 1);
+	assert_int_equal(st.posts, 5);
+	/* posts queued when the server stops still run (freeing their argument) */
+	atomic_store(&g_release, 0);
+	atomic_store(&g_blocking, 0);
+	assert_int_equal(server_post(r.s, 0, post_block, NULL), 0);
+	end = mono_ms() + 2000;
+	while (!atomic_load(&g_blocking) && mono_ms() < end)
+		usleep(1000);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(server_post(r.s, 0, post_count, malloc(16)), 0);
+	server_stop(r.s);
+	atomic_store(&g_release, 1);
+	assert_int_equal(pthread_join(r.th, NULL), 0);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(atomic_load(&g_counted), 7);
+	assert_int_equal(atomic_load(&g_stop_posts), 3);
+	assert_int_equal(server_post(r.s, 0, post_count, NULL), DNS_EINVAL); /* over */
+	assert_int_equal(atomic_load(&g_stopped), 1);
+	server_free(r.s);
+}
+
+/* Stop with deferred answers pending on UDP and TCP: worker_stop frees them
+ * (ASan checks that nothing leaks), nothing crashes, stop is prompt. */
+static void test_async_stop_pending(void **state)
+{
+	(void)state;
+	net_addr addrs[2];
+	size_t n;
+	server_config cfg = async_cfg(addrs, &n);
+	cfg.threads = 2;
+	run r;
+	start(&r, &cfg);
+	wait_started(&r);
+	int u = udp_sock(&r.v4);
+	uint8_t q[64];
+	for (int i = 0; i < 10; i++)
+		udp_send(u, &r.v4, q, put_defer(q, (uint16_t)i, 10000));
+	int t1 = tcp_connect(&r.v4), t2 = tcp_connect(&r.v4);
+	for (int i = 0; i < 3; i++) {
+		send_all(t1, q, frame_defer(q, (uint16_t)(20 + i), 10000));
+		send_all(t2, q, frame_defer(q, (uint16_t)(30 + i), 10000));
+	}
+	WAIT_STATS(&r, ws.deferred == 16, 2000);
+	uint64_t t0 = mono_ms();
+	server_stop(r.s);
+	assert_int_equal(pthread_join(r.th, NULL), 0);
+	assert_true(mono_ms() - t0 < 100);
+	assert_int_equal(r.rc, 0);
+	/* freed in worker_stop, or (posted but not yet armed) by post_arm */
+	assert_int_equal(atomic_load(&g_pend_freed), 16);
+	assert_int_equal(atomic_load(&g_reply_ok), 0);
+	assert_true(tcp_closed(t1, 1000));
+	assert_true(tcp_closed(t2, 1000));
+	close(t1);
+	close(t2);
+	close(u);
+	assert_int_equal(atomic_load(&g_bad_ctx), 0);
+	assert_int_equal(atomic_load(&g_ctx_made), atomic_load(&g_ctx_freed));
+	assert_int_equal(atomic_load(&g_stopped), 2);
+	server_free(r.s);
+}
+
+static void test_async_start_failure(void **state)
+{
+	(void)state;
+	net_addr addrs[2];
+	size_t n;
+	server_config cfg = async_cfg(addrs, &n);
+	cfg.threads = 3;
+	atomic_store(&g_start_fail_at, 1);
+	server *s = server_new(&cfg);
+	atomic_store(&g_ctx_made, 0);
+	atomic_store(&g_ctx_freed, 0);
+	assert_int_equal(server_run(s), DNS_ENOMEM);
+	assert_non_null(strstr(server_error(s), "worker 1 failed to start"));
+	assert_int_equal(atomic_load(&g_stopped), atomic_load(&g_started)); /* stop only after start */
+	assert_true(atomic_load(&g_started) <= 2);
+	assert_int_equal(atomic_load(&g_ctx_made), atomic_load(&g_ctx_freed));
+	server_free(s);
+	atomic_store(&g_start_fail_at, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1090,6 +1690,13 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_ctx_failure),
 		cmocka_unit_test(test_udp_only_tcp_only),
+		cmocka_unit_test(test_async_udp_defer),
+		cmocka_unit_test(test_async_tcp_defer),
+		cmocka_unit_test(test_async_tcp_closed),
+		cmocka_unit_test(test_async_watch_and_timers),
+		cmocka_unit_test(test_async_post),
+		cmocka_unit_test(test_async_stop_pending),
+		cmocka_unit_test(test_async_start_failure),
 	};
 	g_udp_mode = SERVER_UDP_THREADS;
 	int fails = cmocka_run_group_tests_name("udp-threads", tests, NULL, NULL);
