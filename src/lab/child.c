@@ -41,6 +41,8 @@ struct child *child_spawn(const char *name, char *const argv[], const char *log_
 		return NULL;
 	}
 	pid_t parent = getpid();
+	/* join the group while someone is in it; else this child leads a new one */
+	pid_t target = group && kill(-group, 0) == 0 ? group : 0;
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(fd);
@@ -50,7 +52,7 @@ struct child *child_spawn(const char *name, char *const argv[], const char *log_
 		return NULL;
 	}
 	if (pid == 0) {
-		setpgid(0, group ? group : 0);
+		setpgid(0, target);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
@@ -71,8 +73,8 @@ struct child *child_spawn(const char *name, char *const argv[], const char *log_
 		_exit(127);
 	}
 	/* both sides set the group, so it is in place whoever runs first */
-	setpgid(pid, group ? group : pid);
-	if (!group)
+	setpgid(pid, target ? target : pid);
+	if (!target)
 		group = pid;
 	close(fd);
 	close(pfd[1]);

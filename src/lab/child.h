@@ -1,7 +1,7 @@
 /* child — the lab's child processes and its temporary directory.
  *
  * Every child is spawned into one process group owned by the lab (the first
- * child leads it), gets PR_SET_PDEATHSIG(SIGKILL) so it dies with the lab
+ * child leads it; once it is empty, the next child starts a new one), gets PR_SET_PDEATHSIG(SIGKILL) so it dies with the lab
  * even if the lab is killed outright, and has its stdout/stderr sent to a
  * log file. child_kill_all() (safe to call twice, and from an atexit
  * handler) resumes stopped children, sends SIGTERM to each one, waits up to

@@ -864,7 +864,7 @@ int cmd_lab(int argc, char **argv)
 	double wait = relay_spawn + lead_ms / 1000.0 - mono_s();
 	if (wait > 0)
 		sleep_ms((int)(wait * 1000));
-	else if (L.o.sc->fault == FAULT_INJECT_WINDOW)
+	else if (L.o.sc->fault == FAULT_INJECT_WINDOW && wait < -0.02)
 		fprintf(stderr, "antidote lab: warning: set-up took %.0f ms past the relay's start; the fault window "
 				"is that much early\n", -wait * 1000);
 	users_start(L.users);

@@ -393,7 +393,7 @@ static double what_failed(const struct report_cell *c)
 
 int report_svg(const struct report *r, FILE *f)
 {
-	int h1 = 260, h2 = 130, y1 = 70, y2 = y1 + h1 + 60, H = y2 + h2 + 50;
+	int h1 = 260, h2 = 130, y1 = 84, y2 = y1 + h1 + 60, H = y2 + h2 + 50;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n"
 		   "<style>text{font-family:sans-serif;fill:#222} .t{font-size:17px;font-weight:bold} "

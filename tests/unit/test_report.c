@@ -186,7 +186,7 @@ static void test_svg_table_progress(void **state)
 	assert_int_equal(count(s, "stroke-dasharray"), 3); /* defended: 2 lines + legend */
 	assert_non_null(strstr(s, "fault 80%"));
 	/* fault window rectangle: x from 3 s to 7 s of 10 s over 70..780 */
-	assert_non_null(strstr(s, "<rect x=\"283.0\" y=\"70\" width=\"284.0\""));
+	assert_non_null(strstr(s, "<rect x=\"283.0\" y=\"84\" width=\"284.0\""));
 	assert_int_equal(count(s, "<"), count(s, ">"));
 	free(s);
 	char *t = capture(&r, table);
