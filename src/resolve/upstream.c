@@ -40,6 +40,7 @@ typedef struct up_attempt {
 	uint8_t transport;
 	uint8_t state;          /* A_* */
 	bool on_conn;           /* linked in its server's TCP pending list */
+	bool mixcase;           /* sent with a 0x20 case pattern */
 	uint64_t sent_us;
 	uint8_t casemask[32];   /* 0x20: bit i set = octet i upper case */
 	struct up_attempt *cprev, *cnext;
@@ -69,7 +70,6 @@ struct up_txn {
 	unsigned qflags;
 	uint16_t cand[UP_MAX_CAND];
 	uint8_t ncand, next_cand, last_cand;
-	uint8_t normal_sent;    /* attempts sent by the retry schedule */
 	uint8_t tcp_mask;       /* candidates (by index) to ask over TCP */
 	uint8_t natt;
 	up_attempt att[UP_MAX_ATTEMPTS];
@@ -104,6 +104,8 @@ typedef struct up_server {
 	enum up_learn edns, cookie;
 	uint8_t edns_miss, cookie_miss;
 	int ttl, ttl_min, ttl_max;
+	uint32_t case_ok, case_bad; /* 0x20 replies with the right / wrong case */
+	bool no_0x20;
 	up_stats st;            /* counters only */
 	up_conn conn;
 } up_server;
@@ -366,7 +368,7 @@ static int build_query(up_ctx *c, up_txn *t, up_attempt *a, uint8_t *buf, size_t
 	msg_wr mw;
 	msg_wr_init(&mw, buf, cap);
 	msg_wr_header(&mw, a->id, t->hdr_flags & (MSG_RD | MSG_CD));
-	if (c->cfg.use_0x20)
+	if (a->mixcase)
 		apply_case(t->qname, t->qlen, a->casemask, name);
 	else
 		memcpy(name, t->qname, t->qlen);
@@ -582,7 +584,8 @@ static int txn_send(up_txn *t, unsigned ci, bool tcp, uint64_t now)
 	a->state = A_PENDING;
 	a->sent_us = now;
 	a->id = secrand_u16();
-	if (c->cfg.use_0x20)
+	a->mixcase = c->cfg.use_0x20 && !s->no_0x20;
+	if (a->mixcase)
 		secrand_bytes(a->casemask, (t->qlen + 7u) / 8u);
 	s->st.queries++;
 	int rc;
@@ -622,7 +625,6 @@ static int txn_send_next(up_txn *t, uint64_t now)
 		return DNS_ENOTFOUND;
 	unsigned ci = t->next_cand;
 	t->next_cand = (uint8_t)((ci + 1) % t->ncand);
-	t->normal_sent++;
 	bool tcp = (t->qflags & UP_QF_TCP) || (t->tcp_mask >> ci & 1);
 	return txn_send(t, ci, tcp, now);
 }
@@ -650,7 +652,7 @@ static int match(const up_txn *t, const up_attempt *a, const uint8_t *wire, size
 	if (m->qname_len != t->qlen || m->qtype != t->qtype || m->qclass != t->qclass ||
 	    !name_eq(m->qname, t->qname))
 		return UP_MIS_QUESTION;
-	if (c->cfg.use_0x20) {
+	if (a->mixcase) {
 		uint8_t sent[NAME_MAXLEN];
 		apply_case(t->qname, t->qlen, a->casemask, sent);
 		if (memcmp(sent, m->qname, t->qlen))
@@ -668,10 +670,14 @@ static int process(up_txn *t, up_attempt *a, const uint8_t *wire, size_t len,
 	up_server *s = &c->srv[a->server];
 	msg m;
 	int why = match(t, a, wire, len, from, &m);
+	if (why == UP_MIS_CASE && ++s->case_bad >= UP_0X20_GIVEUP && !s->case_ok)
+		s->no_0x20 = true; /* it does not echo the case: stop mixing */
 	if (why >= 0) {
 		s->st.mismatch[why]++;
 		return -1 - why;
 	}
+	if (a->mixcase)
+		s->case_ok++;
 	s->st.replies++;
 	s->consec = 0;
 	s->down = false;
@@ -969,7 +975,6 @@ int upstream_query(up_ctx *c, const up_query *q, const up_handler *h, void *arg,
 	memcpy(t->cand, cand, n * sizeof(cand[0]));
 	t->ncand = (uint8_t)n;
 	t->next_cand = t->last_cand = 0;
-	t->normal_sent = 0;
 	t->tcp_mask = 0;
 	t->natt = 0;
 	t->nreplies = 0;
@@ -1092,6 +1097,7 @@ int upstream_stats(const up_ctx *c, unsigned i, up_stats *out)
 	out->edns = s->edns;
 	out->cookie = s->cookie;
 	out->server_cookie_len = s->scookie_len;
+	out->no_0x20 = s->no_0x20;
 	return 0;
 }
 

@@ -18,7 +18,12 @@
  *     UDP, a fresh socket: connect()ed to the upstream (the kernel picks a
  *     random ephemeral port and drops datagrams from other sources), with
  *     IP_RECVTTL / IPV6_RECVHOPLIMIT on. With cfg.use_0x20 the query name's
- *     letters get a fresh random case pattern per attempt. All attempts of a
+ *     letters get a fresh random case pattern per attempt (unless the
+ *     upstream gave UP_0X20_GIVEUP replies of the wrong case and none of
+ *     the right one: some forwarders lowercase names; such an upstream is
+ *     then asked in the name's own case and matched case-insensitively —
+ *     the wrong-case replies had the right ID and port, so whoever sent
+ *     them saw the query and 0x20 would not stop them). All attempts of a
  *     transaction stay open until it ends, so a late reply to attempt 0 is
  *     still heard after attempt 1 went to another upstream.
  *  3. A datagram or TCP message is MATCHED against the attempt (reasons in
@@ -117,6 +122,7 @@
 #define UP_MAX_SERVERS 256
 #define UP_NONE (-1)       /* finish: no reply accepted */
 #define UP_NEVER UINT64_MAX
+#define UP_0X20_GIVEUP 3   /* wrong-case replies before 0x20 is dropped */
 
 /* Event bits for up_loop.watch and the fd callback. The loop must report
  * errors and hang-ups (EPOLLERR/EPOLLHUP) as UP_EV_READ | UP_EV_WRITE. */
@@ -132,7 +138,9 @@ typedef struct up_loop {
 	 * ready (level-triggered). Called again for a watched fd it replaces
 	 * the events (cb and arg stay the same). 0 or a negative code. */
 	int (*watch)(void *ctx, int fd, unsigned events, up_fd_cb *cb, void *arg);
-	/* Stop watching fd (always called before the module closes it). */
+	/* Stop watching fd (always called before the module closes it). No
+	 * callback may run for fd afterwards, even for events the loop had
+	 * already collected (the fd number may be reused at once). */
 	void (*unwatch)(void *ctx, int fd);
 	/* Monotonic clock in µs. */
 	uint64_t (*now_us)(void *ctx);
@@ -246,6 +254,7 @@ typedef struct up_stats {
 	enum up_learn edns;      /* returns OPT */
 	enum up_learn cookie;    /* echoes our client cookie */
 	uint8_t server_cookie_len; /* 0: none learnt */
+	bool no_0x20;            /* 0x20 given up for it (see above) */
 } up_stats;
 
 /* Creates a context; NULL on bad configuration (no servers, too many,

@@ -606,9 +606,19 @@ static void test_0x20(void **state)
 	(void)state;
 	fake f;
 	fake_open(&f, F_ANSWER);
-	f.lower = true;
 	up_config cfg = { .use_0x20 = true, .rto_init_us = 100000, .attempts = 2 };
 	up_ctx *c = mk(&f, NULL, &cfg);
+	/* an upstream that echoes the name as sent */
+	res r0 = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r0, "abcdefghijklmnopqrstuvwxyz.example.com.", 0);
+	run(c, &r0.done, 2000000);
+	assert_int_equal(r0.n, 1);
+	assert_true(has_upper(f.last_qname));
+	assert_false(st(c, 0).no_0x20);
+	upstream_free(c);
+	/* one that lowercases: mismatches, the attempts time out */
+	f.lower = true;
+	c = mk(&f, NULL, &cfg);
 	res r = { .policy = P_PLAIN };
 	ask(c, S0, 1, &r, "abcdefghijklmnopqrstuvwxyz.example.com.", 0);
 	run(c, &r.done, 2000000);
@@ -620,13 +630,19 @@ static void test_0x20(void **state)
 	assert_int_equal(s.mismatch[UP_MIS_CASE], 2);
 	/* a wrongly cased reply may be forged: the attempts still time out */
 	assert_int_equal(s.timeouts, 2);
-	/* an upstream that echoes the name as sent */
-	f.lower = false;
+	assert_false(s.no_0x20);
+	/* the third wrong-case reply gives 0x20 up for this upstream: the
+	 * retry goes out in the name's own case and is accepted */
 	res r2 = { .policy = P_PLAIN };
 	ask(c, S0, 1, &r2, "abcdefghijklmnopqrstuvwxyz.example.com.", 0);
 	run(c, &r2.done, 2000000);
 	assert_int_equal(r2.n, 1);
-	assert_int_equal(st(c, 0).accepted, 1);
+	assert_int_equal(r2.attempt[0], 1);
+	assert_false(has_upper(f.last_qname));
+	s = st(c, 0);
+	assert_true(s.no_0x20);
+	assert_int_equal(s.mismatch[UP_MIS_CASE], 3);
+	assert_int_equal(s.accepted, 1);
 	upstream_free(c);
 	fake_close(&f);
 }
