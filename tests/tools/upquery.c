@@ -216,17 +216,20 @@ int main(int argc, char **argv)
 		return usage();
 	if (routefile && route_load(rt, routefile, err, sizeof(err)) < 0) {
 		fprintf(stderr, "upquery: %s\n", err);
+		route_free(rt);
 		return 2;
 	}
 	uint8_t qname[NAME_MAXLEN];
 	if (name_from_text(name, strlen(name), (const uint8_t *)"", qname) < 0) {
 		fprintf(stderr, "upquery: bad name '%s'\n", name);
+		route_free(rt);
 		return 2;
 	}
 	route_match m;
 	route_lookup(rt, qname, &m);
 	if (m.local || !m.n) {
 		fprintf(stderr, "upquery: no upstream for %s%s\n", name, m.local ? " (local)" : "");
+		route_free(rt);
 		return 2;
 	}
 	g_servers = route_servers(rt);
