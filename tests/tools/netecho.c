@@ -1,6 +1,6 @@
 /* netecho — an echo server on the net/server core (sets QR, no DNS work).
  *
- * usage: netecho [-t THREADS] [-i IDLE_MS] [-c MAX_CLIENTS] [-P] [-E] [-u|-T] ADDR...
+ * usage: netecho [-t THREADS] [-i IDLE_MS] [-c MAX_CLIENTS] [-P] [-E] [-d MS] [-u|-T] ADDR...
  *
  * Serves UDP and TCP on every ADDR ("127.0.0.1:5300", "[::1]:5300"; port 0
  * picks a free port) and answers each message with itself, byte 2 |= 0x80.
@@ -8,6 +8,10 @@
  * a port-0 choice), reloads (prints "reload") on SIGHUP, stops on SIGTERM or
  * SIGINT and then prints the server's counters. -E reads UDP through the
  * event threads' epoll (SERVER_UDP_EPOLL) instead of blocking UDP threads.
+ * -d MS defers every answer: the handler takes a token (SERVER_DEFER), hands
+ * the echo to its worker's event thread (server_post, unless it runs there)
+ * which arms an MS-millisecond timer (0 is fine) whose callback sends it
+ * with server_reply; answers still pending at stop are freed in worker_stop.
  * Exit 0 on a clean stop, 1 on errors, 2 on usage. Measures the core's cost
  * next to bench/echo.c. */
 #include <stdatomic.h>
@@ -20,12 +24,92 @@
 #include "net/server.h"
 
 static atomic_int reloads;
+static long defer_ms = -1; /* -1: answer at once */
+
+/* A deferred echo, on its worker's list until sent (event thread only). */
+typedef struct late {
+	server_token tok;
+	server_timer timer;
+	struct late *prev, *next;
+	size_t len;
+	uint8_t msg[];
+} late;
+
+static late **pending; /* per worker */
+
+static void late_unlink(unsigned worker, late *l)
+{
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		pending[worker] = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+}
+
+static void late_fire(server *s, unsigned worker, server_timer *t, void *arg)
+{
+	(void)t;
+	late *l = arg;
+	late_unlink(worker, l);
+	server_reply(s, &l->tok, l->msg, l->len);
+	free(l);
+}
+
+static void late_arm(server *s, unsigned worker, void *arg)
+{
+	late *l = arg;
+	if (server_stopping(s)) {
+		free(l);
+		return;
+	}
+	l->prev = NULL;
+	l->next = pending[worker];
+	if (l->next)
+		l->next->prev = l;
+	pending[worker] = l;
+	if (server_timer_add(s, worker, &l->timer, (uint64_t)defer_ms, late_fire, l) < 0) {
+		late_unlink(worker, l);
+		free(l);
+	}
+}
+
+static void worker_stop(void *app, server *s, unsigned worker, void *ctx)
+{
+	(void)app;
+	(void)ctx;
+	while (pending[worker]) {
+		late *l = pending[worker];
+		late_unlink(worker, l);
+		server_timer_cancel(s, &l->timer);
+		free(l);
+	}
+}
+
+static int defer(server_query *q)
+{
+	late *l = calloc(1, sizeof(*l) + q->req_len);
+	if (!l || server_defer(q, &l->tok) < 0) {
+		free(l);
+		return SERVER_DROP;
+	}
+	memcpy(l->msg, q->req, q->req_len);
+	l->msg[2] |= 0x80;
+	l->len = q->req_len;
+	if (server_event_worker(q->srv) == (int)q->worker)
+		late_arm(q->srv, q->worker, l);
+	else if (server_post(q->srv, q->worker, late_arm, l) < 0)
+		free(l); /* queue full: no answer */
+	return SERVER_DEFER;
+}
 
 static int echo(void *ctx, server_query *q)
 {
 	(void)ctx;
 	if (q->req_len < 3)
 		return SERVER_DROP;
+	if (defer_ms >= 0)
+		return defer(q);
 	memcpy(q->resp, q->req, q->req_len);
 	q->resp[2] |= 0x80;
 	return (int)q->req_len;
@@ -41,21 +125,23 @@ static void on_reload(void *app)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: netecho [-t THREADS] [-i IDLE_MS] [-c MAX_CLIENTS] [-P] [-E] [-u|-T] ADDR...\n");
+	fprintf(stderr, "usage: netecho [-t THREADS] [-i IDLE_MS] [-c MAX_CLIENTS] [-P] [-E] [-d MS] [-u|-T] ADDR...\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	server_config cfg = { .handler = echo, .reload = on_reload, .handle_signals = true };
+	server_config cfg = { .handler = echo, .reload = on_reload, .worker_stop = worker_stop,
+			      .handle_signals = true };
 	int opt;
-	while ((opt = getopt(argc, argv, "t:i:c:PEuT")) != -1) {
+	while ((opt = getopt(argc, argv, "t:i:c:PEd:uT")) != -1) {
 		switch (opt) {
 		case 't': cfg.threads = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'i': cfg.tcp_idle_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'c': cfg.tcp_max_clients = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'P': cfg.cpu_pin = true; break;
 		case 'E': cfg.udp_mode = SERVER_UDP_EPOLL; break;
+		case 'd': defer_ms = strtol(optarg, NULL, 10); break;
 		case 'u': cfg.no_tcp = true; break;
 		case 'T': cfg.no_udp = true; break;
 		default: return usage();
@@ -89,6 +175,9 @@ int main(int argc, char **argv)
 		char as[ADDR_STRLEN];
 		printf("listening %s\n", addr_str(server_bound_addr(s, i), as));
 	}
+	pending = calloc(server_threads(s), sizeof(*pending));
+	if (!pending)
+		return 1;
 	printf("threads %u\n", server_threads(s));
 	fflush(stdout);
 	int rc = server_run(s);
@@ -97,13 +186,17 @@ int main(int argc, char **argv)
 	server_stats st;
 	server_read_stats(s, &st);
 	printf("queries %llu udp %llu tcp %llu responses %llu dropped %llu send_errors %llu "
-	       "tcp_accepted %llu tcp_idle_closed %llu tcp_evicted %llu reloads %d\n",
+	       "tcp_accepted %llu tcp_idle_closed %llu tcp_evicted %llu deferred %llu "
+	       "late_replies %llu late_dropped %llu posts %llu post_full %llu reloads %d\n",
 	       (unsigned long long)st.queries, (unsigned long long)st.udp_queries,
 	       (unsigned long long)st.tcp_queries, (unsigned long long)st.responses,
 	       (unsigned long long)st.dropped, (unsigned long long)st.send_errors,
 	       (unsigned long long)st.tcp_accepted, (unsigned long long)st.tcp_idle_closed,
-	       (unsigned long long)st.tcp_evicted, atomic_load(&reloads));
+	       (unsigned long long)st.tcp_evicted, (unsigned long long)st.deferred,
+	       (unsigned long long)st.late_replies, (unsigned long long)st.late_dropped,
+	       (unsigned long long)st.posts, (unsigned long long)st.post_full, atomic_load(&reloads));
 	server_free(s);
+	free(pending);
 	free(addrs);
 	return rc < 0 ? 1 : 0;
 }
