@@ -336,20 +336,20 @@ static void fake_conn_cb(void *arg, int fd, unsigned ev)
 	}
 }
 
-static void fake_open(fake *f, enum fmode mode)
+static void fake_open_at(fake *f, enum fmode mode, const char *ip)
 {
 	memset(f, 0, sizeof(*f));
 	f->mode = mode;
 	for (int i = 0; i < 4; i++)
 		f->conn[i] = -1;
 	for (int tries = 0; tries < 50; tries++) {
-		f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		assert_int_equal(addr_parse(&f->addr, ip, 0, NULL, 0), 0);
+		f->udp = socket(addr_family(&f->addr), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		assert_true(f->udp >= 0);
-		assert_int_equal(addr_parse(&f->addr, "127.0.0.1", 0, NULL, 0), 0);
 		assert_int_equal(bind(f->udp, &f->addr.u.sa, f->addr.len), 0);
 		socklen_t sl = sizeof(f->addr.u);
 		getsockname(f->udp, &f->addr.u.sa, &sl);
-		f->lis = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		f->lis = socket(addr_family(&f->addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		int one = 1;
 		setsockopt(f->lis, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(f->lis, &f->addr.u.sa, f->addr.len) == 0 && listen(f->lis, 16) == 0)
@@ -362,6 +362,8 @@ static void fake_open(fake *f, enum fmode mode)
 	l_watch(NULL, f->udp, UP_EV_READ, fake_udp_cb, f);
 	l_watch(NULL, f->lis, UP_EV_READ, fake_lis_cb, f);
 }
+
+static void fake_open(fake *f, enum fmode mode) { fake_open_at(f, mode, "127.0.0.1"); }
 
 static void fake_close(fake *f)
 {
@@ -748,6 +750,44 @@ static void test_multi_reply(void **state)
 	fake_close(&f);
 }
 
+static void test_ipv6_hoplimit(void **state)
+{
+	(void)state;
+	int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+	net_addr lo6;
+	addr_parse(&lo6, "[::1]:0", 0, NULL, 0);
+	if (probe < 0 || bind(probe, &lo6.u.sa, lo6.len) < 0) {
+		if (probe >= 0)
+			close(probe);
+		skip(); /* no IPv6 loopback here */
+		return;
+	}
+	close(probe);
+	fake f;
+	fake_open_at(&f, F_TC, "::1");
+	int hops = 42;
+	assert_int_equal(setsockopt(f.udp, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops)), 0);
+	f.copies = 1;
+	up_config cfg = { 0 };
+	up_ctx *c = mk(&f, NULL, &cfg);
+	res r = { .policy = P_HOLD, .hold_us = 50000 };
+	ask(c, S0, 1, &r, "v6.example.", 0);
+	run(c, &r.done, 2000000);
+	/* the TC reply over UDP (hop limit 42) is counted; the TCP one delivered */
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.transport[0], UP_TCP);
+	assert_int_equal(st(c, 0).truncated, 1);
+	f.mode = F_ANSWER;
+	res r2 = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r2, "v6.example.", 0);
+	run(c, &r2.done, 2000000);
+	assert_int_equal(r2.n, 1);
+	assert_int_equal(r2.ttl[0], 42);
+	assert_int_equal(st(c, 0).ip_ttl, 42);
+	upstream_free(c);
+	fake_close(&f);
+}
+
 static void test_tc_tcp(void **state)
 {
 	(void)state;
@@ -1051,6 +1091,7 @@ int main(void)
 		cmocka_unit_test(test_0x20),
 		cmocka_unit_test(test_cookie),
 		cmocka_unit_test(test_multi_reply),
+		cmocka_unit_test(test_ipv6_hoplimit),
 		cmocka_unit_test(test_tc_tcp),
 		cmocka_unit_test(test_tcp_pipeline),
 		cmocka_unit_test(test_tcp_failure),
