@@ -1,6 +1,6 @@
 /* cache_bench — resolver cache figures: lookup+rebuild latency, 1M-entry memory (RSS), shared vs per-worker caches with 1 and 2 threads.
  *
- * usage: cache_bench [lat|mem|mt|all] [-n names] [-s seconds]
+ * usage: cache_bench [lat|mem|mt|all] [-n names] [-s seconds] [-r rounds]
  *   lat  ns per cache_lookup (hit, answer rebuilt) for a typical A answer:
  *        one hot name, then a 100k-name working set drawn uniformly and
  *        Zipf(1); shared (64 shards, mutexes) and per-worker (no locks)
@@ -8,7 +8,8 @@
  *        and reports VmRSS growth from /proc/self/status
  *   mt   1 and 2 threads doing lookups (1 in 64 a refreshing store) over a
  *        100k-name Zipf(1) working set: one shared cache vs one cache per
- *        thread (each holding every name, as per-worker caches would) */
+ *        thread (each holding every name, as per-worker caches would);
+ *        -r rounds (default 5) of -s seconds (default 1), medians */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,7 +260,15 @@ struct mt_arg {
 	const unsigned *idx; /* 1 << 20 pre-drawn name indexes */
 	double secs;
 	uint64_t ops;
+	double cpu;          /* thread CPU seconds used */
 };
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static void *mt_worker(void *p)
 {
@@ -269,7 +278,7 @@ static void *mt_worker(void *p)
 	unsigned fl;
 	mkquery(&q, qb, true);
 	uint64_t ops = 0, k = 0;
-	double end = now_s() + a->secs;
+	double end = now_s() + a->secs, c0 = cpu_s();
 	do {
 		for (unsigned j = 0; j < 4096; j++) {
 			unsigned i = a->idx[k++ & ((1u << 20) - 1)];
@@ -283,43 +292,72 @@ static void *mt_worker(void *p)
 		ops += 4096;
 	} while (now_s() < end);
 	a->ops = ops;
+	a->cpu = cpu_s() - c0;
 	return NULL;
 }
 
-static void bench_mt(double secs)
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* One run: nt threads on a shared cache or one cache each; returns total
+ * M ops/s (wall) and CPU ns per op in *cpu_ns. */
+static double mt_run(unsigned nt, bool shared, unsigned ws, unsigned **idx, double secs, double *cpu_ns)
+{
+	cache *cs[2] = {0};
+	for (unsigned t = 0; t < nt; t++) {
+		if (shared && t > 0) {
+			cs[t] = cs[0];
+			continue;
+		}
+		cs[t] = mkcache(shared, shared ? 256u << 20 : (256u << 20) / nt);
+		for (unsigned i = 0; i < ws; i++)
+			store_name(cs[t], i, 0);
+	}
+	pthread_t th[2];
+	struct mt_arg args[2];
+	for (unsigned t = 0; t < nt; t++) {
+		args[t] = (struct mt_arg){ cs[t], idx[t], secs, 0, 0 };
+		pthread_create(&th[t], NULL, mt_worker, &args[t]);
+	}
+	uint64_t ops = 0;
+	double cpu = 0;
+	for (unsigned t = 0; t < nt; t++) {
+		pthread_join(th[t], NULL);
+		ops += args[t].ops;
+		cpu += args[t].cpu;
+	}
+	for (unsigned t = 0; t < nt; t++)
+		if (!shared || t == 0)
+			cache_free(cs[t]);
+	*cpu_ns = cpu * 1e9 / ops;
+	return ops / secs / 1e6;
+}
+
+/* Rounds alternate the configurations so that load from other processes
+ * hits them alike; medians are reported. CPU ns/op (thread CPU time per
+ * operation) is the figure least disturbed by preemption. */
+static void bench_mt(double secs, unsigned rounds)
 {
 	const unsigned ws = nnames < 100000 ? nnames : 100000;
-	printf("== threads: lookups (1 in 64 a store) over %u names, Zipf(1), %.1f s each\n", ws, secs);
+	printf("== threads: lookups (1 in 64 a store) over %u names, Zipf(1); %u rounds of %.1f s, medians\n",
+	       ws, rounds, secs);
 	unsigned *idx[2] = { zipf_draws(ws, 1u << 20, 777), zipf_draws(ws, 1u << 20, 1777) };
-	for (unsigned nt = 1; nt <= 2; nt++) {
-		for (int shared = 1; shared >= 0; shared--) {
-			cache *cs[2] = {0};
-			for (unsigned t = 0; t < nt; t++) {
-				if (shared && t > 0) {
-					cs[t] = cs[0];
-					continue;
-				}
-				cs[t] = mkcache(shared, shared ? 256u << 20 : (256u << 20) / nt);
-				for (unsigned i = 0; i < ws; i++)
-					store_name(cs[t], i, 0);
-			}
-			pthread_t th[2];
-			struct mt_arg args[2];
-			for (unsigned t = 0; t < nt; t++) {
-				args[t] = (struct mt_arg){ cs[t], idx[t], secs, 0 };
-				pthread_create(&th[t], NULL, mt_worker, &args[t]);
-			}
-			uint64_t ops = 0;
-			for (unsigned t = 0; t < nt; t++) {
-				pthread_join(th[t], NULL);
-				ops += args[t].ops;
-			}
-			printf("%u thread%s %-11s %6.2f M ops/s total (%.1f ns/op/thread)\n", nt, nt > 1 ? "s" : " ",
-			       shared ? "shared:" : "per-worker:", ops / secs / 1e6, secs * 1e9 * nt / ops);
-			for (unsigned t = 0; t < nt; t++)
-				if (!shared || t == 0)
-					cache_free(cs[t]);
-		}
+	double mops[4][16], cns[4][16];
+	if (rounds > 16)
+		rounds = 16;
+	for (unsigned r = 0; r < rounds; r++)
+		for (unsigned cfgi = 0; cfgi < 4; cfgi++)
+			mops[cfgi][r] = mt_run(1 + cfgi / 2, cfgi % 2 == 0, ws, idx, secs, &cns[cfgi][r]);
+	for (unsigned cfgi = 0; cfgi < 4; cfgi++) {
+		qsort(mops[cfgi], rounds, sizeof(double), cmp_d);
+		qsort(cns[cfgi], rounds, sizeof(double), cmp_d);
+		unsigned nt = 1 + cfgi / 2;
+		printf("%u thread%s %-11s %6.2f M ops/s total (range %.2f-%.2f), %6.1f CPU ns/op\n", nt,
+		       nt > 1 ? "s" : " ", cfgi % 2 == 0 ? "shared:" : "per-worker:", mops[cfgi][rounds / 2],
+		       mops[cfgi][0], mops[cfgi][rounds - 1], cns[cfgi][rounds / 2]);
 	}
 	free(idx[0]);
 	free(idx[1]);
@@ -329,16 +367,19 @@ int main(int argc, char **argv)
 {
 	const char *what = "all";
 	unsigned n = 1000000;
-	double secs = 2;
+	double secs = 1;
+	unsigned rounds = 5;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			n = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-s") && i + 1 < argc)
 			secs = strtod(argv[++i], NULL);
+		else if (!strcmp(argv[i], "-r") && i + 1 < argc)
+			rounds = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (argv[i][0] != '-')
 			what = argv[i];
 		else {
-			fprintf(stderr, "usage: cache_bench [lat|mem|mt|all] [-n names] [-s seconds]\n");
+			fprintf(stderr, "usage: cache_bench [lat|mem|mt|all] [-n names] [-s seconds] [-r rounds]\n");
 			return 2;
 		}
 	}
@@ -352,7 +393,7 @@ int main(int argc, char **argv)
 	if (all || !strcmp(what, "lat"))
 		bench_lat();
 	if (all || !strcmp(what, "mt"))
-		bench_mt(secs);
+		bench_mt(secs, rounds ? rounds : 1);
 	free(names);
 	return 0;
 }
