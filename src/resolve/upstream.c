@@ -71,6 +71,7 @@ struct up_txn {
 	uint16_t cand[UP_MAX_CAND];
 	uint8_t ncand, next_cand, last_cand;
 	uint8_t tcp_mask;       /* candidates (by index) to ask over TCP */
+	uint8_t badcookie_mask; /* candidates already re-asked after BADCOOKIE */
 	uint8_t natt;
 	up_attempt att[UP_MAX_ATTEMPTS];
 	unsigned nreplies;
@@ -697,6 +698,19 @@ static int process(up_txn *t, up_attempt *a, const uint8_t *wire, size_t len,
 			return 0;
 		}
 	}
+	const edns *e = &m.edns;
+	bool echoed = !c->cfg.no_cookies && e->present && (e->opts & EDNS_HAS_COOKIE) &&
+		      !memcmp(e->cookie, s->ccookie, EDNS_COOKIE_CLIENT);
+	if (rcode == RCODE_BADCOOKIE && echoed && e->cookie_len > EDNS_COOKIE_CLIENT &&
+	    !(t->badcookie_mask >> ci & 1) && t->natt < c->cfg.attempts && !t->done) {
+		/* RFC 7873 §5.3: retry once with the server cookie it sent */
+		t->badcookie_mask |= (uint8_t)(1u << ci);
+		s->scookie_len = (uint8_t)(e->cookie_len - EDNS_COOKIE_CLIENT);
+		memcpy(s->scookie, e->cookie + EDNS_COOKIE_CLIENT, s->scookie_len);
+		s->st.badcookie++;
+		txn_send(t, (unsigned)ci, transport == UP_TCP || (t->tcp_mask >> ci & 1), now);
+		return 0;
+	}
 	up_reply r = {
 		.wire = wire, .len = (uint16_t)len, .m = &m, .seq = t->nreplies,
 		.server = a->server, .attempt = (unsigned)(a - t->att), .transport = transport,
@@ -705,9 +719,7 @@ static int process(up_txn *t, up_attempt *a, const uint8_t *wire, size_t len,
 		.cookie_known = c->cfg.no_cookies ? UP_LEARN_UNKNOWN : s->cookie, .ttl_learnt = s->ttl,
 	};
 	r.from = from ? *from : s->addr;
-	const edns *e = &m.edns;
-	r.cookie_echoed = !c->cfg.no_cookies && e->present && (e->opts & EDNS_HAS_COOKIE) &&
-			  !memcmp(e->cookie, s->ccookie, EDNS_COOKIE_CLIENT);
+	r.cookie_echoed = echoed;
 	if (t->nreplies < UP_MAX_REPLIES) {
 		reply_meta *mt = &t->meta[t->nreplies];
 		mt->rtt_us = r.rtt_us;
@@ -976,6 +988,7 @@ int upstream_query(up_ctx *c, const up_query *q, const up_handler *h, void *arg,
 	t->ncand = (uint8_t)n;
 	t->next_cand = t->last_cand = 0;
 	t->tcp_mask = 0;
+	t->badcookie_mask = 0;
 	t->natt = 0;
 	t->nreplies = 0;
 	t->retry_at = t->hold_at = UP_NEVER;
@@ -1117,6 +1130,7 @@ void upstream_total(const up_ctx *c, up_stats *out)
 		out->servfail += s->servfail;
 		out->refused += s->refused;
 		out->tcp_connects += s->tcp_connects;
+		out->badcookie += s->badcookie;
 		for (unsigned k = 0; k < UP_MIS_COUNT; k++)
 			out->mismatch[k] += s->mismatch[k];
 	}

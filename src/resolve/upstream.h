@@ -92,7 +92,11 @@
  * that echoed it. Per upstream the module learns, from accepted replies,
  * whether it returns OPT and echoes the client cookie (up_learn below);
  * each delivered reply says whether it did (up_reply.cookie_echoed) and
- * what was known before it (up_reply.cookie_known).
+ * what was known before it (up_reply.cookie_known). A matching BADCOOKIE
+ * reply that echoes our client cookie (RFC 7873 §5.3) is not delivered:
+ * its server cookie is stored at once and the question re-sent to that
+ * upstream (once per upstream per transaction, if attempts remain); it
+ * counts as a reply "started a retry" (upstream_feed returns 0).
  *
  * MEMORY: slots (cfg.slots transactions), the timer heap, the receive
  * buffer and per-upstream state are allocated by upstream_new; a TCP
@@ -245,6 +249,7 @@ typedef struct up_stats {
 	uint64_t truncated;      /* TC=1 replies over UDP */
 	uint64_t servfail, refused;
 	uint64_t tcp_connects;
+	uint64_t badcookie;      /* BADCOOKIE replies answered by a retry */
 	uint64_t mismatch[UP_MIS_COUNT];
 	uint32_t srtt_us, rttvar_us, rto_us; /* srtt 0: not measured */
 	uint32_t consec_timeouts;
@@ -318,7 +323,7 @@ static inline const char *upstream_mismatch_name(unsigned why)
 /* Test and fuzzing hook: processes len octets as if they had arrived on
  * attempt k of t over UDP from `from` (NULL: the upstream's address) with
  * IP TTL ip_ttl — the same matching and delivery as real datagrams.
- * Returns 1 when delivered, 0 when it started a TCP retry (TC), or
+ * Returns 1 when delivered, 0 when it started a retry (TC, BADCOOKIE), or
  * -1 - enum up_mismatch when dropped; DNS_EINVAL when k was not sent or t
  * has ended. Callbacks run as usual (t may end inside). */
 int upstream_feed(up_txn *t, unsigned k, const uint8_t *wire, size_t len,

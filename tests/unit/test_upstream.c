@@ -168,7 +168,7 @@ static void run(up_ctx *c, const int *flag, uint64_t max_us)
 
 /* ---- fake upstream ---- */
 
-enum fmode { F_ANSWER, F_DROP, F_SERVFAIL, F_REFUSED, F_TC };
+enum fmode { F_ANSWER, F_DROP, F_SERVFAIL, F_REFUSED, F_TC, F_BADCOOKIE };
 
 typedef struct fake {
 	int udp, lis;
@@ -216,7 +216,10 @@ static int fake_reply(fake *f, const uint8_t *q, size_t len, uint8_t *out, size_
 	msg_wr mw;
 	msg_wr_init(&mw, out, cap);
 	unsigned rc = f->mode == F_SERVFAIL ? RCODE_SERVFAIL : f->mode == F_REFUSED ? RCODE_REFUSED : 0;
-	msg_wr_reply(&mw, &m, MSG_RA | rc);
+	/* F_BADCOOKIE: a server that requires its cookie (RFC 7873 §5.2.3) */
+	if (f->mode == F_BADCOOKIE && f->last_cookie_len < 16)
+		rc = RCODE_BADCOOKIE;
+	msg_wr_reply(&mw, &m, (uint16_t)(MSG_RA | edns_rcode_hdr(rc)));
 	if (f->mode == F_TC && !tcp) {
 		msg_wr_set_flags(&mw, msg_wr_flags(&mw) | MSG_TC);
 	} else if (!rc && m.qtype == RR_A) {
@@ -225,8 +228,8 @@ static int fake_reply(fake *f, const uint8_t *q, size_t len, uint8_t *out, size_
 	}
 	if (m.edns.present) {
 		uint8_t ck[16];
-		edns_out o = { .udp_size = 1232 };
-		if (f->echo_cookie && f->last_cookie_len >= 8) {
+		edns_out o = { .udp_size = 1232, .rcode = (uint16_t)rc };
+		if ((f->echo_cookie || rc == RCODE_BADCOOKIE) && f->last_cookie_len >= 8) {
 			memcpy(ck, m.edns.cookie, 8);
 			memcpy(ck + 8, SRV_COOKIE, 8);
 			o.cookie = ck;
@@ -700,6 +703,41 @@ static void test_cookie(void **state)
 	fake_close(&f);
 }
 
+static void test_badcookie(void **state)
+{
+	(void)state;
+	fake f;
+	fake_open(&f, F_BADCOOKIE);
+	f.echo_cookie = true;
+	up_config cfg = { 0 };
+	up_ctx *c = mk(&f, NULL, &cfg);
+	res r = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r, "bc.example.", 0);
+	run(c, &r.done, 2000000);
+	assert_int_equal(r.n, 1);           /* the BADCOOKIE one is not delivered */
+	assert_int_equal(r.attempt[0], 1);
+	assert_int_equal(r.rcode[0], RCODE_NOERROR);
+	assert_int_equal(f.udp_q, 2);
+	assert_int_equal(f.last_cookie_len, 16);
+	assert_memory_equal(f.last_cookie + 8, SRV_COOKIE, 8);
+	up_stats s = st(c, 0);
+	assert_int_equal(s.badcookie, 1);
+	assert_int_equal(s.replies, 2);
+	/* a fresh context (new client cookie, no server cookie): the same
+	 * dance, even from a server that echoes cookies only in BADCOOKIE */
+	upstream_free(c);
+	c = mk(&f, NULL, &cfg);
+	f.echo_cookie = false;
+	res r2 = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r2, "bc2.example.", 0);
+	run(c, &r2.done, 2000000);
+	assert_int_equal(r2.n, 1);
+	assert_int_equal(r2.rcode[0], RCODE_NOERROR);
+	assert_int_equal(st(c, 0).badcookie, 1);
+	upstream_free(c);
+	fake_close(&f);
+}
+
 static void test_multi_reply(void **state)
 {
 	(void)state;
@@ -1090,6 +1128,7 @@ int main(void)
 		cmocka_unit_test(test_mismatch),
 		cmocka_unit_test(test_0x20),
 		cmocka_unit_test(test_cookie),
+		cmocka_unit_test(test_badcookie),
 		cmocka_unit_test(test_multi_reply),
 		cmocka_unit_test(test_ipv6_hoplimit),
 		cmocka_unit_test(test_tc_tcp),
