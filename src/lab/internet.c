@@ -261,22 +261,56 @@ static int tld_index(struct internet *net, const char *zone)
 	return (int)net->ntld++;
 }
 
-static const struct {
+struct ttl_share {
 	uint32_t ttl;
 	unsigned pct;
-} ttl_dist[] = {
-	{60, 10}, {300, 35}, {600, 15}, {1800, 10}, {3600, 15}, {14400, 5}, {86400, 10},
 };
 
-uint32_t internet_ttl_real(double u)
+static const struct ttl_share ttl_all[] = {
+	{60, 10}, {300, 35}, {600, 15}, {1800, 10}, {3600, 15}, {14400, 5}, {86400, 10}, {0, 0},
+};
+/* the most popular names sit behind CDNs and load balancers */
+static const struct ttl_share ttl_popular[] = {{60, 30}, {300, 50}, {600, 10}, {3600, 10}, {0, 0}};
+
+uint32_t internet_ttl_real(double u, bool popular)
 {
+	const struct ttl_share *d = popular ? ttl_popular : ttl_all;
 	double acc = 0;
-	for (size_t i = 0; i < sizeof(ttl_dist) / sizeof(ttl_dist[0]); i++) {
-		acc += ttl_dist[i].pct / 100.0;
+	size_t i;
+	for (i = 0; d[i].ttl; i++) {
+		acc += d[i].pct / 100.0;
 		if (u < acc)
-			return ttl_dist[i].ttl;
+			return d[i].ttl;
 	}
-	return ttl_dist[sizeof(ttl_dist) / sizeof(ttl_dist[0]) - 1].ttl;
+	return d[i - 1].ttl;
+}
+
+/* Popularity ranks (a seeded shuffle), then TTLs: the top 5% of the ranks
+ * draw from the short distribution. */
+static int rank_and_ttl(struct internet *net, struct rng *r)
+{
+	uint32_t *perm = malloc(sizeof(uint32_t) * net->n);
+	if (!perm)
+		return DNS_ENOMEM;
+	for (unsigned i = 0; i < net->n; i++)
+		perm[i] = i;
+	for (unsigned i = net->n; i > 1; i--) {
+		uint32_t j = rng_below(r, i), x = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = x;
+	}
+	unsigned top = net->n / 20 ? net->n / 20 : 1;
+	uint32_t sc = net->opts.ttl_scale ? net->opts.ttl_scale : 1;
+	for (unsigned k = 0; k < net->n; k++) {
+		struct site *s = &net->site[perm[k]];
+		s->rank = k;
+		s->ttl_real = internet_ttl_real(rng_unit(r), k < top);
+		s->ttl = (s->ttl_real + sc / 2) / sc;
+		if (s->ttl == 0)
+			s->ttl = 1;
+	}
+	free(perm);
+	return 0;
 }
 
 static int add_site(struct internet *net, struct sset *taken, struct rng *r, const char *zone,
@@ -321,11 +355,6 @@ static int add_site(struct internet *net, struct sset *taken, struct rng *r, con
 		s->aaaa[7] = (uint8_t)i;
 		s->aaaa[15] = 1;
 	}
-	s->ttl_real = internet_ttl_real(rng_unit(r));
-	uint32_t sc = net->opts.ttl_scale ? net->opts.ttl_scale : 1;
-	s->ttl = (s->ttl_real + sc / 2) / sc;
-	if (s->ttl == 0)
-		s->ttl = 1;
 	net->counts[origin]++;
 	net->n++;
 	return 0;
@@ -497,7 +526,7 @@ int internet_build(struct internet *net, const struct internet_opts *o, const ch
 		rc = DNS_EINVAL;
 		goto fail;
 	}
-	if ((rc = build_index(net)) < 0)
+	if ((rc = rank_and_ttl(net, &r)) < 0 || (rc = build_index(net)) < 0)
 		goto fail;
 	free(gv);
 	free(cv);

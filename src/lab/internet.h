@@ -14,7 +14,10 @@
  * 203.0.113.0/24 and 2001:db8::/32: they are data, never contacted.
  * Zones never nest: no site's zone is an ancestor of another's.
  *
- * TTLs: a realistic distribution (60 s .. 1 day) divided by opts.ttl_scale,
+ * Popularity: each site has a rank (a seeded shuffle); users draw ranks
+ * from a Zipf distribution.
+ * TTLs: a realistic distribution (60 s .. 1 day; shorter for the top 5% of
+ * the ranks) divided by opts.ttl_scale,
  * because the lab compresses an incident of half an hour into seconds.
  *
  * Everything is deterministic for given lists and opts (seed included).
@@ -46,6 +49,7 @@ struct site {
 	uint8_t na, naaaa;       /* 1..2 A, 0..1 AAAA */
 	uint8_t a[2][4];
 	uint8_t aaaa[16];
+	uint32_t rank;           /* popularity: 0 = most asked */
 	uint32_t ttl;            /* in the zone (scaled) */
 	uint32_t ttl_real;       /* before scaling */
 };
@@ -111,7 +115,9 @@ int internet_write_zones(const struct internet *net, const char *dir, struct int
 			 size_t errlen);
 void internet_files_free(struct internet_files *f);
 
-/* Real TTL drawn for u in [0,1) (the built-in distribution). */
-uint32_t internet_ttl_real(double u);
+/* Real TTL drawn for u in [0,1) from the built-in distribution (60 s ..
+ * 1 day), or for a popular name (top 5% of the ranks) from a short one
+ * (60 s .. 1 h: names behind CDNs and load balancers). */
+uint32_t internet_ttl_real(double u, bool popular);
 
 #endif

@@ -622,11 +622,6 @@ static int start_relay(struct lab *L, int64_t lead_ms, char *err, size_t errlen)
 {
 	char listen[64], fwd[64], delay[16], seed[24], gfw[PATH_MAX + 32], pa[PATH_MAX + 32], p6[PATH_MAX + 32];
 	char ws[32], wl[32], wt[16];
-	L->port_relay = pick_port(&L->rng);
-	if (!L->port_relay) {
-		snprintf(err, errlen, "no free port");
-		return -1;
-	}
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", L->port_relay);
 	snprintf(fwd, sizeof(fwd), "127.0.0.1:%u", L->port_abroad);
 	snprintf(delay, sizeof(delay), "%u", L->o.delay_ms);
@@ -823,15 +818,14 @@ int cmd_lab(int argc, char **argv)
 	if (start_servers(&L, err, sizeof(err)) < 0)
 		goto fail;
 
-	const int64_t lead_ms = 400;
-	double relay_spawn = mono_s();
-	if (start_relay(&L, lead_ms, err, sizeof(err)) < 0)
+	/* the relay comes last, right before the users: its fault window counts
+	 * from its own start */
+	if (!(L.port_relay = pick_port(&L.rng))) {
+		snprintf(err, sizeof(err), "no free port");
 		goto fail;
+	}
 	if (start_resolvers(&L, err, sizeof(err)) < 0)
 		goto fail;
-	if (stop_sig)
-		goto fail;
-
 	struct report *r = &L.rep;
 	snprintf(r->scenario, sizeof(r->scenario), "%s", L.o.sc->name);
 	snprintf(r->profile, sizeof(r->profile), "%s", L.o.sc->profile);
@@ -843,6 +837,8 @@ int cmd_lab(int argc, char **argv)
 	r->ttl_scale = L.o.net.ttl_scale;
 	r->duration_ms = llround(L.o.duration * 1000);
 	r->has_window = L.o.sc->fault != FAULT_NONE;
+	if (L.o.sc->fault == FAULT_FREEZE_DOMESTIC)
+		snprintf(r->window_label, sizeof(r->window_label), "domestic (.cn) servers silent");
 	r->fault_start_ms = llround(L.o.fault_start * 1000);
 	r->fault_len_ms = llround(L.o.fault_len * 1000);
 	report_init(r);
@@ -858,6 +854,10 @@ int cmd_lab(int argc, char **argv)
 						       .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}};
 	}
 	if (!(L.users = users_new(&L.o.users, &L.net, tg, L.nres, r, err, sizeof(err))))
+		goto fail;
+	const int64_t lead_ms = 300;
+	double relay_spawn = mono_s();
+	if (stop_sig || start_relay(&L, lead_ms, err, sizeof(err)) < 0)
 		goto fail;
 	/* start users exactly lead_ms after the relay was spawned, so that its
 	 * fault window (counted from its start) lines up with ours */

@@ -192,12 +192,15 @@ void report_table(const struct report *r, FILE *f)
 			snprintf(left, sizeof(left), "%u/%u", x->probe[0].forged, x->probe[0].asked);
 		else
 			snprintf(left, sizeof(left), "-");
-		fprintf(f, "%-16s %7u %7u %7u %6u %6u %7s %7s %6.1f%% %6.1f%% %7.1f%% %8s\n", x->name,
-			report_done(&x->total), x->total.v[TRUTH_GENUINE], x->total.v[TRUTH_FORGED],
-			x->total.v[TRUTH_SERVFAIL], x->total.v[TRUTH_TIMEOUT], p50, p99,
-			100 * report_share(&x->phase[PHASE_BEFORE], TRUTH_FORGED),
-			100 * report_share(&x->phase[PHASE_FAULT], TRUTH_FORGED),
-			100 * report_share(&x->phase[PHASE_AFTER], TRUTH_FORGED), left);
+		char ph[PHASE_N][16];
+		for (int p = 0; p < PHASE_N; p++)
+			if (p == PHASE_BEFORE || r->has_window)
+				snprintf(ph[p], sizeof(ph[p]), "%.1f%%", 100 * report_share(&x->phase[p], TRUTH_FORGED));
+			else
+				snprintf(ph[p], sizeof(ph[p]), "-");
+		fprintf(f, "%-16s %7u %7u %7u %6u %6u %7s %7s %7s %7s %8s %8s\n", x->name, report_done(&x->total),
+			x->total.v[TRUTH_GENUINE], x->total.v[TRUTH_FORGED], x->total.v[TRUTH_SERVFAIL],
+			x->total.v[TRUTH_TIMEOUT], p50, p99, ph[PHASE_BEFORE], ph[PHASE_FAULT], ph[PHASE_AFTER], left);
 	}
 	fprintf(f, "\n");
 	for (unsigned i = 0; i < r->nres; i++) {
@@ -211,11 +214,15 @@ void report_table(const struct report *r, FILE *f)
 				(unsigned long long)x->confirmed, (unsigned long long)x->unconfirmed);
 		fprintf(f, "\n");
 	}
-	if (r->inj.have_log)
+	if (r->inj.have_log && !r->has_window)
+		fprintf(f, "  injector: %llu forged replies\n", (unsigned long long)r->inj.forged);
+	else if (r->inj.have_log)
 		fprintf(f, "  injector: %llu forged replies (%llu before, %llu during, %llu after the fault)\n",
 			(unsigned long long)r->inj.forged, (unsigned long long)r->inj.phase[PHASE_BEFORE],
 			(unsigned long long)r->inj.phase[PHASE_FAULT], (unsigned long long)r->inj.phase[PHASE_AFTER]);
-	fprintf(f, "  cache left = names forged during the fault (off the blocklist) still answered forged just after it\n");
+	if (r->has_window)
+		fprintf(f, "  cache left = names forged during the fault (off the blocklist) still answered forged "
+			   "just after it\n");
 	fprintf(f, "  set-up %.1f s, whole run %.1f s\n", r->setup_s, r->wall_s);
 }
 
@@ -347,8 +354,8 @@ static void svg_panel(const struct report *r, FILE *f, int y0, int h, const char
 	if (r->has_window) {
 		double a = svg_x(r, r->fault_start_ms / 1000.0), b = svg_x(r, (r->fault_start_ms + r->fault_len_ms) / 1000.0);
 		fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#fbe3c8\"/>\n", a, y0, b - a, h);
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"s\" text-anchor=\"middle\">fault window</text>\n", (a + b) / 2,
-			y0 + 14);
+		fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"s\" text-anchor=\"middle\">%s</text>\n", (a + b) / 2,
+			y0 + 14, r->window_label[0] ? r->window_label : "fault window");
 	}
 	for (int p = 0; p <= 100; p += 25) {
 		double y = y0 + h - h * p / 100.0;

@@ -55,6 +55,7 @@ struct report {
 	unsigned sites, rate, seed, delay_ms, forged_ttl, ttl_scale;
 	int64_t duration_ms, fault_start_ms, fault_len_ms;
 	bool has_window;
+	char window_label[40];  /* SVG label of the window ("" = "fault window") */
 	unsigned nsec;
 	unsigned nres;
 	struct report_res res[REPORT_MAXRES];

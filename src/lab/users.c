@@ -127,12 +127,12 @@ struct users *users_new(const struct users_cfg *c, const struct internet *net, c
 		snprintf(err, errlen, "bad Zipf exponent %g", c->zipf_s);
 		goto fail;
 	}
-	for (unsigned i = 0; i < net->n; i++)
-		u->rank[i] = i;
-	for (unsigned i = net->n; i > 1; i--) {
-		uint32_t j = rng_below(&u->rng, i), x = u->rank[i - 1];
-		u->rank[i - 1] = u->rank[j];
-		u->rank[j] = x;
+	for (unsigned i = 0; i < net->n; i++) {
+		if (net->site[i].rank >= net->n) {
+			snprintf(err, errlen, "bad site rank");
+			goto fail;
+		}
+		u->rank[net->site[i].rank] = i;
 	}
 	for (unsigned i = 0; i < net->n; i++)
 		if (name_from_text(net->site[i].name, strlen(net->site[i].name), (const uint8_t *)"", u->wname[i]) < 0) {

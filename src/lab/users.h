@@ -2,8 +2,8 @@
  * under test for the same names at the same time, checking each reply
  * against the truth (truth.h) and recording it (report.h).
  *
- * Names are drawn from the sites with Zipf popularity (zipf.h) over a
- * seeded random ranking. Each resolver (target) gets its own UDP socket;
+ * Names are drawn from the sites with Zipf popularity (zipf.h) over the
+ * sites' ranks (internet.h). Each resolver (target) gets its own UDP socket;
  * query IDs are sequential per target and index a preallocated slot table,
  * so the oldest outstanding query is always the next to expire. Nothing is
  * allocated per query.

@@ -173,17 +173,26 @@ static void test_no_lists_and_bad_opts(void **state)
 static void test_ttl(void **state)
 {
 	(void)state;
-	assert_int_equal(internet_ttl_real(0.0), 60);
-	assert_int_equal(internet_ttl_real(0.3), 300);
-	assert_int_equal(internet_ttl_real(0.999), 86400);
+	assert_int_equal(internet_ttl_real(0.0, false), 60);
+	assert_int_equal(internet_ttl_real(0.3, false), 300);
+	assert_int_equal(internet_ttl_real(0.999, false), 86400);
+	assert_int_equal(internet_ttl_real(0.999, true), 3600);
+	assert_int_equal(internet_ttl_real(0.5, true), 300);
 	struct internet net;
 	char err[256];
 	struct internet_opts o = opts(400);
 	o.ttl_scale = 100;
 	assert_int_equal(internet_build(&net, &o, NULL, 0, NULL, 0, err, sizeof(err)), 0);
 	unsigned short_ttl = 0;
+	static bool seen[400];
 	for (unsigned i = 0; i < net.n; i++) {
 		const struct site *s = &net.site[i];
+		/* ranks are a permutation; the top 5% have short TTLs */
+		assert_true(s->rank < net.n);
+		assert_false(seen[s->rank]);
+		seen[s->rank] = true;
+		if (s->rank < net.n / 20)
+			assert_true(s->ttl_real <= 3600);
 		uint32_t want = (s->ttl_real + 50) / 100;
 		assert_int_equal(s->ttl, want ? want : 1);
 		short_ttl += s->ttl_real <= 300;
