@@ -87,6 +87,7 @@ static void usage(FILE *f)
 		"  --ttl-scale K      zone TTLs are realistic ones divided by K (default: the fault window\n"
 		"                     stands for the 29 minutes of 21 Jan 2014, so 116 for 15 s; else 100)\n"
 		"  --zipf S           Zipf exponent of name popularity (default 1.0)\n"
+		"  --aaaa PCT         share of AAAA queries (default 0)\n"
 		"  --timeout MS       a user gives up after MS (default 1500)\n"
 		"  --resolvers LIST   comma-separated kinds to test\n"
 		"  --data DIR         lists (gfwlist, china list, pools); default ../shared/data from the\n"
@@ -396,7 +397,7 @@ static bool parse_num(const char *s, double lo, double hi, double *out)
 static int parse_opts(int argc, char **argv, struct lab_opts *o)
 {
 	enum { O_SITES = 256, O_SEED, O_RATE, O_DUR, O_FSTART, O_FLEN, O_DELAY, O_FTTL, O_SCALE, O_ZIPF, O_TIMEOUT,
-	       O_RES, O_DATA, O_JSON, O_SVG, O_KEEP, O_QUIET, O_DOM, O_LISTED, O_HELP };
+	       O_RES, O_DATA, O_JSON, O_SVG, O_KEEP, O_QUIET, O_DOM, O_LISTED, O_AAAA, O_HELP };
 	static const struct option lo[] = {
 		{"sites", required_argument, NULL, O_SITES}, {"seed", required_argument, NULL, O_SEED},
 		{"rate", required_argument, NULL, O_RATE}, {"duration", required_argument, NULL, O_DUR},
@@ -407,7 +408,8 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		{"data", required_argument, NULL, O_DATA}, {"json", required_argument, NULL, O_JSON},
 		{"svg", required_argument, NULL, O_SVG}, {"keep", no_argument, NULL, O_KEEP},
 		{"quiet", no_argument, NULL, O_QUIET}, {"domestic", required_argument, NULL, O_DOM},
-		{"listed", required_argument, NULL, O_LISTED}, {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
+		{"listed", required_argument, NULL, O_LISTED}, {"aaaa", required_argument, NULL, O_AAAA},
+		{"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
 	};
 	internet_opts_default(&o->net);
 	users_cfg_default(&o->users);
@@ -442,6 +444,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		case O_QUIET: o->quiet = true; break;
 		case O_DOM: ok = parse_num(optarg, 0, 100, &v); o->net.domestic_pct = (unsigned)v; break;
 		case O_LISTED: ok = parse_num(optarg, 0, 100, &v); o->net.listed_pct = (unsigned)v; break;
+		case O_AAAA: ok = parse_num(optarg, 0, 100, &v); o->users.aaaa_pct = (unsigned)v; break;
 		case 'h':
 		case O_HELP: usage(stdout); return 1;
 		default: usage(stderr); return 2;
