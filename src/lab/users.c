@@ -57,7 +57,7 @@ struct users {
 
 void users_cfg_default(struct users_cfg *c)
 {
-	*c = (struct users_cfg){.rate = 500, .timeout_ms = 1500, .zipf_s = 1.0, .seed = 1, .probe_rate = 5000, .max_s = 120};
+	*c = (struct users_cfg){.rate = 500, .timeout_ms = 1500, .zipf_s = 1.0, .seed = 1, .probe_rate = 2000, .max_s = 120};
 }
 
 static int64_t now_us(const struct users *u)
@@ -108,7 +108,7 @@ struct users *users_new(const struct users_cfg *c, const struct internet *net, c
 		goto nomem;
 	u->cfg = *c;
 	if (!u->cfg.probe_rate)
-		u->cfg.probe_rate = 5000;
+		u->cfg.probe_rate = 2000;
 	u->net = net;
 	u->rep = rep;
 	rng_seed(&u->rng, c->seed ^ 0x05e125ull);

@@ -38,7 +38,7 @@ struct users_cfg {
 	double zipf_s;       /* Zipf exponent (default 1.0) */
 	uint64_t seed;
 	unsigned aaaa_pct;   /* share of AAAA queries (default 0) */
-	unsigned probe_rate; /* probe queries per second per target (default 5000) */
+	unsigned probe_rate; /* probe queries per second per target (default 2000) */
 	unsigned max_s;      /* longest run in seconds, sizes the event log (default 120) */
 };
 
