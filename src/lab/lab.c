@@ -1,7 +1,16 @@
 /* lab — the `antidote lab SCENARIO` subcommand: builds a synthetic internet,
  * starts its servers, the injecting border relay and the resolvers under
  * test on loopback, drives users through a scenario's timeline and reports
- * what each resolver served. */
+ * what each resolver served.
+ *
+ * Relay mode (this file): everything on 127.0.0.1 with distinct ports; the
+ * border is `antidote inject --listen/--forward`, spawned last so that its
+ * fault window (counted from its own start) lines up with the users' clock.
+ * Order: zones -> servers abroad/domestic -> resolvers (ready when they
+ * answer "cn SOA", which never crosses the border) -> relay -> users.
+ * Namespace mode (later) swaps only the plumbing: servers abroad in one
+ * network namespace, resolvers and users in another, the injector on the
+ * veth between them; internet, users, report and the resolver kinds stay. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
