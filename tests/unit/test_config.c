@@ -1,0 +1,232 @@
+/* test_config — `antidote resolve` options: command line, config files (comments, both separators, flags), errors with file:line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dns/err.h"
+#include "dns/name.h"
+#include "resolve/config.h"
+#include "testutil.h"
+
+static int parse(resolve_config *c, char *err, int argc, const char **argv)
+{
+	assert_int_equal(config_init(c), 0);
+	int rc = config_parse_args(c, argc, (char **)argv, err, CONFIG_ERRLEN);
+	if (rc == 0)
+		rc = config_finish(c, err, CONFIG_ERRLEN);
+	return rc;
+}
+
+static void test_args(void **state)
+{
+	(void)state;
+	resolve_config c;
+	char err[CONFIG_ERRLEN];
+	const char *argv[] = {"resolve", "--listen", "127.0.0.1:5353", "--listen=[::1]:5353",
+			      "--upstream", "127.0.0.1:5300", "--upstream", "[::1]:5301", "--threads", "2",
+			      "--cache-size", "256M", "--min-ttl", "5", "--max-ttl=600", "--0x20",
+			      "--server", "/cn/127.0.0.2#5302", "--stale-window", "0", "--prefetch", "0",
+			      "--attempts", "3", "--rto", "250", "--no-cookies", "--max-udp", "1400"};
+	assert_int_equal(parse(&c, err, (int)(sizeof(argv) / sizeof(argv[0])), argv), 0);
+	assert_int_equal(c.nlisten, 2);
+	assert_int_equal(addr_port(&c.listen[0]), 5353);
+	assert_int_equal(addr_family(&c.listen[1]), AF_INET6);
+	assert_int_equal(route_nservers(c.rt), 3);
+	assert_int_equal(c.nupstream, 2);
+	assert_int_equal(c.threads, 2);
+	assert_int_equal(c.cache.size, 256u << 20);
+	assert_int_equal(c.cache.min_ttl, 5);
+	assert_int_equal(c.cache.max_ttl, 600);
+	assert_int_equal(c.cache.stale_window, 0);
+	assert_int_equal(c.cache.prefetch_pct, 0);
+	assert_true(c.use_0x20);
+	assert_true(c.no_cookies);
+	assert_int_equal(c.attempts, 3);
+	assert_int_equal(c.rto_ms, 250);
+	assert_int_equal(c.max_udp, 1400);
+	/* per-domain routing reached the table */
+	uint8_t n[NAME_MAXLEN];
+	route_match m;
+	name_from_text("www.example.cn.", 15, NULL, n);
+	route_lookup(c.rt, n, &m);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.servers[0], 2);
+	name_from_text("www.example.com.", 16, NULL, n);
+	route_lookup(c.rt, n, &m);
+	assert_int_equal(m.n, 2);
+	/* allow defaults to loopback */
+	net_addr a;
+	addr_parse(&a, "127.0.0.1", 53, NULL, 0);
+	assert_true(acl_match(&c.allow, &a));
+	addr_parse(&a, "10.0.0.1", 53, NULL, 0);
+	assert_false(acl_match(&c.allow, &a));
+	config_free(&c);
+}
+
+static void test_defaults_and_required(void **state)
+{
+	(void)state;
+	resolve_config c;
+	char err[CONFIG_ERRLEN];
+	const char *a1[] = {"resolve", "--upstream", "127.0.0.1"};
+	assert_int_equal(parse(&c, err, 3, a1), DNS_EINVAL);
+	assert_non_null(strstr(err, "listen"));
+	config_free(&c);
+	const char *a2[] = {"resolve", "--listen", "127.0.0.1"};
+	assert_int_equal(parse(&c, err, 3, a2), DNS_EINVAL);
+	assert_non_null(strstr(err, "upstream"));
+	config_free(&c);
+	const char *a3[] = {"resolve", "--help"};
+	assert_int_equal(parse(&c, err, 2, a3), 0);
+	assert_true(c.help);
+	config_free(&c);
+	const char *a4[] = {"resolve", "--listen", "127.0.0.1", "--upstream", "127.0.0.1"};
+	assert_int_equal(parse(&c, err, 5, a4), 0);
+	assert_int_equal(addr_port(&c.listen[0]), 53);
+	assert_int_equal(addr_port(&route_servers(c.rt)[0]), 53);
+	assert_int_equal(c.attempts, 4);
+	assert_int_equal(c.max_inflight, 1024);
+	assert_int_equal(c.stale_timeout_ms, 1800);
+	assert_false(c.use_0x20);
+	config_free(&c);
+}
+
+static void test_bad_args(void **state)
+{
+	(void)state;
+	static const char *const cases[][3] = {
+		{"--nonsense", NULL, "unknown option"},
+		{"--threads", "0", "threads"},
+		{"--threads", "x", "threads"},
+		{"--threads", NULL, "needs a value"},
+		{"--listen", "localhost", "listen"},
+		{"--upstream", "127.0.0.1:0", "port 0"},
+		{"--cache-size", "12Q", "cache-size"},
+		{"--cache-size", "1K", "cache-size"},
+		{"--allow", "10.0.0.1/8", "allow"},
+		{"--server", "/x/not-an-ip", "server"},
+		{"--attempts", "9", "attempts"},
+		{"--max-udp", "100", "max-udp"},
+		{"--0x20=maybe", NULL, "0x20"},
+		{"stray", NULL, "unexpected argument"},
+		{"--config", "/nonexistent/antidote.conf", "No such file"},
+		{"--route", "/nonexistent/routes", "No such file"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		resolve_config c;
+		char err[CONFIG_ERRLEN] = "";
+		const char *argv[3] = {"resolve", cases[i][0], cases[i][1]};
+		assert_int_equal(config_init(&c), 0);
+		int rc = config_parse_args(&c, cases[i][1] ? 3 : 2, (char **)argv, err, sizeof(err));
+		if (rc == 0 || !strstr(err, cases[i][2]))
+			fail_msg("case %zu (%s %s): rc %d, err '%s'", i, cases[i][0], cases[i][1] ? cases[i][1] : "",
+				 rc, err);
+		config_free(&c);
+	}
+}
+
+static void test_file(void **state)
+{
+	(void)state;
+	char path[64], rpath[64];
+	const char *routes = tu_tempfile("# china list\nserver=/cn/127.0.0.9#5399\nserver=/local.test/\n",
+					 rpath, sizeof(rpath));
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "# a resolver\n"
+		 "\n"
+		 "listen 127.0.0.1:5353   # trailing comment\n"
+		 "  --listen [::1]:5353\n"
+		 "upstream=127.0.0.1:5300\n"
+		 "server=/example.org/127.0.0.1#5301\n"
+		 "server /example.net/127.0.0.1#5302\n"
+		 "route %s\n"
+		 "allow 10.0.0.0/8\n"
+		 "allow = 192.0.2.0/24\n"
+		 "0x20\n"
+		 "no-cookies no\n"
+		 "cache-size 1G\r\n"
+		 "max-ttl\t3600\n",
+		 routes);
+	assert_non_null(tu_tempfile(text, path, sizeof(path)));
+	resolve_config c;
+	char err[CONFIG_ERRLEN];
+	const char *argv[] = {"resolve", "--config", path, "--threads", "3"};
+	assert_int_equal(parse(&c, err, 5, argv), 0);
+	assert_int_equal(c.nlisten, 2);
+	assert_int_equal(route_nservers(c.rt), 4);
+	assert_int_equal(route_ndomains(c.rt), 4);
+	assert_true(c.use_0x20);
+	assert_false(c.no_cookies);
+	assert_int_equal(c.cache.size, 1u << 30);
+	assert_int_equal(c.cache.max_ttl, 3600);
+	assert_int_equal(c.threads, 3);
+	net_addr a;
+	addr_parse(&a, "10.9.9.9", 53, NULL, 0);
+	assert_true(acl_match(&c.allow, &a));
+	addr_parse(&a, "127.0.0.1", 53, NULL, 0);
+	assert_false(acl_match(&c.allow, &a)); /* --allow given: no loopback default */
+	uint8_t n[NAME_MAXLEN];
+	route_match m;
+	name_from_text("a.local.test.", 13, NULL, n);
+	route_lookup(c.rt, n, &m);
+	assert_true(m.local);
+	config_free(&c);
+	unlink(path);
+	unlink(rpath);
+}
+
+static void test_file_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		const char *want;
+	} cases[] = {
+		{"listen 127.0.0.1\nbogus 1\n", ":2: unknown option 'bogus'"},
+		{"# c\n\nthreads\n", ":3: threads needs a value"},
+		{"threads 1000\n", ":1: threads"},
+		{"config /etc/other\n", ":1: config files cannot include others"},
+		{"0x20 perhaps\n", ":1: 0x20 takes no value"},
+		{"listen 127.0.0.1\nupstream nowhere\n", ":2: upstream: "},
+		{"server=/a/b/c\n", ":1: server"},
+		{"a\0b\n", ":1: "},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[64];
+		size_t len = strlen(cases[i].text);
+		if (i == 7)
+			len = 4;
+		snprintf(path, sizeof(path), "/tmp/antidote-test.XXXXXX");
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, cases[i].text, len), (ssize_t)len);
+		close(fd);
+		resolve_config c;
+		char err[CONFIG_ERRLEN] = "";
+		assert_int_equal(config_init(&c), 0);
+		int rc = config_load(&c, path, err, sizeof(err));
+		if (rc == 0 || strncmp(err, path, strlen(path)) || !strstr(err, cases[i].want))
+			fail_msg("case %zu: rc %d err '%s' want '%s'", i, rc, err, cases[i].want);
+		config_free(&c);
+		unlink(path);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_defaults_and_required),
+		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_file_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
