@@ -12,6 +12,7 @@ static const struct {
 	{"serve", cmd_serve, "authoritative DNS server for zone files"},
 	{"inject", cmd_inject, "lab-only emulator of on-path DNS injectors"},
 	{"lab", cmd_lab, "replay real incidents end to end (e.g. jan21)"},
+	{"probe", cmd_probe, "measure DNS injection"},
 	{"resolve", cmd_resolve, "caching DNS resolver that injection cannot poison"},
 };
 
