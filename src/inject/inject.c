@@ -44,7 +44,12 @@ static void usage(FILE *f)
 		"  --seed N          TTL / lead / loss draws (default 1)\n"
 		"explain: --udp-len N (parser's length, default the query's), --digest (4 'D' bytes\n"
 		"  after the query in the over-read memory), --at MS (time from start, for jan21)\n"
-		"relay: --slots N (packets in flight, default 16384)\n");
+		"relay: --slots N (packets in flight, default 16384)\n"
+		"  --max-clients N   client address+port pairs remembered at once (default 65536)\n"
+		"  --idle-ms MS      a client idle this long is forgotten (default 10000)\n"
+		"  --upstream shared|per-client   shared sockets with DNS ID mapping (default), or\n"
+		"                    one socket per client   --up-sockets N (shared; default 4)\n"
+		"  --epoch-ms T      scenario time 0 (jan21 window) is CLOCK_REALTIME T ms, not the start\n");
 }
 
 static int unhex(const char *h, uint8_t *out, size_t cap)
@@ -76,7 +81,7 @@ static int num(const char *s, long lo, long hi, long *out)
 enum {
 	O_EXPLAIN = 256, O_UDPLEN, O_DIGEST, O_AT, O_PROFILE, O_RULES, O_GFWLIST, O_DOMAINS, O_DNSMASQ,
 	O_POOLA, O_POOLAAAA, O_REGIME, O_J21START, O_J21LEN, O_J21TTL, O_SEED, O_LISTEN, O_FORWARD,
-	O_DELAY, O_JITTER, O_LOSS, O_LOG, O_SLOTS,
+	O_DELAY, O_JITTER, O_LOSS, O_LOG, O_SLOTS, O_MAXCL, O_IDLE, O_UPSTREAM, O_UPSOCK, O_EPOCH,
 };
 
 static int load_rules(struct rules *r, int kind, const char *path)
@@ -139,7 +144,10 @@ int cmd_inject(int argc, char **argv)
 		{"listen", required_argument, 0, O_LISTEN}, {"forward", required_argument, 0, O_FORWARD},
 		{"delay", required_argument, 0, O_DELAY}, {"jitter", required_argument, 0, O_JITTER},
 		{"loss", required_argument, 0, O_LOSS}, {"log", required_argument, 0, O_LOG},
-		{"slots", required_argument, 0, O_SLOTS}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"slots", required_argument, 0, O_SLOTS}, {"max-clients", required_argument, 0, O_MAXCL},
+		{"idle-ms", required_argument, 0, O_IDLE}, {"upstream", required_argument, 0, O_UPSTREAM},
+		{"up-sockets", required_argument, 0, O_UPSOCK}, {"epoch-ms", required_argument, 0, O_EPOCH},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct inj_config cfg;
 	struct relay_config rc;
@@ -233,6 +241,34 @@ int cmd_inject(int argc, char **argv)
 				goto bad;
 			rc.slots = (unsigned)v;
 			break;
+		case O_MAXCL:
+			if (num(optarg, 1, 1 << 24, &v))
+				goto bad;
+			rc.max_clients = (unsigned)v;
+			break;
+		case O_IDLE:
+			if (num(optarg, 1, 3600000, &v))
+				goto bad;
+			rc.idle_ms = (unsigned)v;
+			break;
+		case O_UPSTREAM:
+			if (relay_upstream_parse(optarg, &rc.upstream))
+				goto bad;
+			break;
+		case O_UPSOCK:
+			if (num(optarg, 1, RELAY_MAX_UP_SOCKETS, &v))
+				goto bad;
+			rc.up_sockets = (unsigned)v;
+			break;
+		case O_EPOCH: {
+			char *end;
+			errno = 0;
+			long long t = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || t <= 0)
+				goto bad;
+			rc.epoch_real_ms = t;
+			break;
+		}
 		default:
 			usage(stderr);
 			goto out;
@@ -292,10 +328,12 @@ int cmd_inject(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"antidote inject: %llu queries, %llu forwarded, %llu replies, %llu forged, %llu lost, "
-		"%llu dropped (no slot), %llu dropped (too many clients)\n",
+		"%llu dropped (no slot), %llu dropped (too many clients), %llu clients expired (peak %llu), "
+		"%llu unmatched replies, %llu dropped (no free ID)\n",
 		(unsigned long long)st.queries, (unsigned long long)st.forwarded, (unsigned long long)st.replies,
 		(unsigned long long)st.forged, (unsigned long long)st.lost, (unsigned long long)st.no_slot,
-		(unsigned long long)st.no_client);
+		(unsigned long long)st.no_client, (unsigned long long)st.expired,
+		(unsigned long long)st.peak_clients, (unsigned long long)st.unmatched, (unsigned long long)st.no_id);
 	status = 0;
 	goto out;
 bad:

@@ -16,13 +16,17 @@
 
 #define WHEEL 32768 /* > 2 x RELAY_MAX_DELAY_MS (forged send times), power of two */
 #define NIL UINT32_MAX
+#define TAG_LISTEN 0
+#define TAG_TIMER 1
+#define TAG_UP 2                  /* + shared upstream socket index */
+#define TAG_CLIENT (1ULL << 32)   /* | client index (per-client mode) */
 
 enum { DIR_UP, DIR_DOWN, DIR_FORGED };
 
 struct slot {
 	uint64_t due_ms;
 	uint32_t next;
-	uint32_t client;
+	uint32_t client, gen;
 	uint16_t len;
 	uint8_t dir;
 	int8_t df;       /* forged: 0/1; relayed: -1 (socket default) */
@@ -32,7 +36,18 @@ struct slot {
 
 struct client {
 	net_addr addr;
-	int fd;
+	uint64_t last_ms;
+	uint32_t hash, gen;
+	int fd;          /* per-client mode */
+	bool used;
+};
+
+/* shared mode: one (socket, ID) pair */
+struct idpair {
+	uint32_t client, gen;
+	uint32_t t_ms;   /* relay ms when taken */
+	uint16_t orig;
+	uint16_t used;
 };
 
 struct list {
@@ -45,12 +60,22 @@ struct relay {
 	struct slot *slots;
 	uint32_t *freel, nfree;
 	struct list wheel[WHEEL], ready;
-	uint64_t wt, pending, start_ms;
+	uint64_t wt, pending, start_ms, armed;
+	int64_t clock_off;       /* scenario ms = now - start_ms + clock_off */
+	/* clients */
 	struct client *cl;
-	uint32_t ncl, *ctab;
+	uint32_t *cfree, ncfree, chw, nlive, maxcl;
+	uint32_t *ctab;
 	size_t cmask;
+	uint64_t idle_ms, next_sweep, last_full;
+	/* shared upstream */
+	int upfds[RELAY_MAX_UP_SOCKETS];
+	unsigned nupfd;
+	struct idpair *ids;
+	uint32_t nids, idcur;
 	uint64_t rng;
 	int cur_df;
+	bool log_dirty;
 	struct relay_stats st;
 	/* batch out of the listen socket */
 	struct mmsghdr om[RELAY_BATCH];
@@ -84,7 +109,10 @@ void relay_config_default(struct relay_config *c)
 	memset(c, 0, sizeof(*c));
 	c->seed = 1;
 	c->slots = 16384;
-	c->max_clients = 4096;
+	c->max_clients = 65536;
+	c->idle_ms = 10000;
+	c->upstream = RELAY_UP_SHARED;
+	c->up_sockets = 4;
 }
 
 bool relay_addr_allowed(const net_addr *a)
@@ -94,6 +122,17 @@ bool relay_addr_allowed(const net_addr *a)
 	if (addr_family(a) == AF_INET6)
 		return IN6_IS_ADDR_LOOPBACK(&a->u.in6.sin6_addr);
 	return false;
+}
+
+int relay_upstream_parse(const char *s, enum relay_upstream *out)
+{
+	if (!strcmp(s, "shared"))
+		*out = RELAY_UP_SHARED;
+	else if (!strcmp(s, "per-client"))
+		*out = RELAY_UP_PER_CLIENT;
+	else
+		return DNS_ESYNTAX;
+	return 0;
 }
 
 static uint64_t mono_ms(void)
@@ -149,7 +188,7 @@ static void schedule(struct relay *r, uint32_t s, uint64_t due, uint64_t now)
 static void advance(struct relay *r, uint64_t now)
 {
 	uint64_t n = 0;
-	for (; r->wt <= now && n < WHEEL; r->wt++, n++) {
+	for (; r->pending && r->wt <= now && n < WHEEL; r->wt++, n++) {
 		struct list *b = &r->wheel[r->wt & (WHEEL - 1)];
 		if (b->head == NIL)
 			continue;
@@ -168,15 +207,163 @@ static void advance(struct relay *r, uint64_t now)
 
 static void arm(struct relay *r)
 {
-	struct itimerspec its = {0};
+	uint64_t t = 0;
 	if (r->pending) {
-		uint64_t t = r->wt;
+		t = r->wt;
 		while (r->wheel[t & (WHEEL - 1)].head == NIL)
 			t++;
-		its.it_value.tv_sec = (time_t)(t / 1000);
-		its.it_value.tv_nsec = (long)(t % 1000) * 1000000;
 	}
+	if (t == r->armed)
+		return;
+	r->armed = t;
+	struct itimerspec its = {0};
+	its.it_value.tv_sec = (time_t)(t / 1000);
+	its.it_value.tv_nsec = (long)(t % 1000) * 1000000;
 	timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* ---- clients ---- */
+
+static uint32_t addr_hash(const net_addr *a)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const uint8_t *p;
+	size_t n;
+	if (a->u.sa.sa_family == AF_INET) {
+		p = (const uint8_t *)&a->u.in4.sin_addr;
+		n = 4;
+		h = (h ^ a->u.in4.sin_port) * 0x100000001b3ULL;
+	} else {
+		p = (const uint8_t *)&a->u.in6.sin6_addr;
+		n = 16;
+		h = (h ^ a->u.in6.sin6_port ^ a->u.in6.sin6_scope_id) * 0x100000001b3ULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (uint32_t)(h ^ h >> 32);
+}
+
+static bool client_live(const struct relay *r, uint32_t ci, uint32_t gen)
+{
+	return r->cl[ci].used && r->cl[ci].gen == gen;
+}
+
+static void client_forget(struct relay *r, uint32_t ci)
+{
+	struct client *c = &r->cl[ci];
+	size_t i = c->hash & r->cmask;
+	while (r->ctab[i] != ci + 1)
+		i = (i + 1) & r->cmask;
+	/* backward-shift deletion: no tombstones, probes stay short */
+	for (size_t j = i;;) {
+		j = (j + 1) & r->cmask;
+		if (!r->ctab[j])
+			break;
+		size_t home = r->cl[r->ctab[j] - 1].hash & r->cmask;
+		bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+		if (stays)
+			continue;
+		r->ctab[i] = r->ctab[j];
+		i = j;
+	}
+	r->ctab[i] = 0;
+	if (c->fd >= 0)
+		close(c->fd); /* leaves the epoll set with it */
+	c->fd = -1;
+	c->used = false;
+	c->gen++;
+	r->cfree[r->ncfree++] = ci;
+	r->nlive--;
+	r->st.expired++;
+}
+
+static void sweep(struct relay *r, uint64_t now)
+{
+	for (uint32_t i = 0; i < r->chw; i++)
+		if (r->cl[i].used && now - r->cl[i].last_ms >= r->idle_ms)
+			client_forget(r, i);
+	r->next_sweep = now + (r->idle_ms / 2 < 1000 ? r->idle_ms / 2 : 1000);
+}
+
+static int client_get(struct relay *r, const struct sockaddr_storage *ss, socklen_t len, uint64_t now)
+{
+	net_addr a;
+	if (addr_from_sockaddr(&a, (const struct sockaddr *)ss, len))
+		return -1;
+	if (a.u.sa.sa_family == AF_INET6)
+		a.u.in6.sin6_flowinfo = 0;
+	uint32_t h = addr_hash(&a);
+	size_t i = h & r->cmask;
+	for (; r->ctab[i]; i = (i + 1) & r->cmask) {
+		struct client *c = &r->cl[r->ctab[i] - 1];
+		if (c->hash == h && addr_equal(&c->addr, &a)) {
+			c->last_ms = now;
+			return (int)r->ctab[i] - 1;
+		}
+	}
+	if (!r->ncfree) {
+		if (now >= r->last_full + 100) { /* full: sweep early, at most every 100 ms */
+			r->last_full = now;
+			sweep(r, now);
+		}
+		if (!r->ncfree)
+			return -1;
+		/* the table changed: find the insertion point again */
+		for (i = h & r->cmask; r->ctab[i]; i = (i + 1) & r->cmask)
+			;
+	}
+	int fd = -1;
+	if (r->c->upstream == RELAY_UP_PER_CLIENT) {
+		fd = socket(addr_family(&r->c->forward), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		if (connect(fd, &r->c->forward.u.sa, r->c->forward.len)) {
+			close(fd);
+			return -1;
+		}
+	}
+	uint32_t idx = r->cfree[--r->ncfree];
+	struct client *c = &r->cl[idx];
+	c->addr = a;
+	c->hash = h;
+	c->last_ms = now;
+	c->fd = fd;
+	c->used = true;
+	if (idx >= r->chw)
+		r->chw = idx + 1;
+	if (fd >= 0) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_CLIENT | idx};
+		epoll_ctl(r->efd, EPOLL_CTL_ADD, fd, &ev);
+	}
+	r->ctab[i] = idx + 1;
+	if (++r->nlive > r->st.peak_clients)
+		r->st.peak_clients = r->nlive;
+	return (int)idx;
+}
+
+/* shared mode: takes a free (socket, ID) pair for the query in slot p;
+ * rewrites its ID. Returns the socket or -1. */
+static int id_take(struct relay *r, struct slot *p, uint64_t now)
+{
+	uint32_t t = (uint32_t)(now - r->start_ms);
+	for (int tries = 0; tries < 256; tries++) {
+		uint32_t j = r->idcur;
+		r->idcur = r->idcur + 1 == r->nids ? 0 : r->idcur + 1;
+		struct idpair *e = &r->ids[j];
+		if (e->used && t - e->t_ms < r->idle_ms)
+			continue;
+		e->used = 1;
+		e->t_ms = t;
+		e->client = p->client;
+		e->gen = p->gen;
+		e->orig = (uint16_t)(p->data[0] << 8 | p->data[1]);
+		p->data[0] = (uint8_t)((j & 0xffff) >> 8);
+		p->data[1] = (uint8_t)j;
+		return r->upfds[j >> 16];
+	}
+	return -1;
 }
 
 /* ---- sending ---- */
@@ -189,7 +376,11 @@ static void flush_out(struct relay *r)
 		if (k <= 0) {
 			if (k < 0 && errno == EINTR)
 				continue;
-			break; /* EAGAIN or a bad destination: drop the rest */
+			if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+				done++; /* a bad destination: skip that one */
+				continue;
+			}
+			break; /* EAGAIN: drop the rest */
 		}
 		done += k;
 	}
@@ -206,6 +397,10 @@ static void flush_up(struct relay *r)
 		if (k <= 0) {
 			if (k < 0 && errno == EINTR)
 				continue;
+			if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+				done++; /* e.g. ECONNREFUSED from an earlier datagram */
+				continue;
+			}
 			break;
 		}
 		done += k;
@@ -225,88 +420,82 @@ static void set_df(struct relay *r, int df)
 	r->cur_df = df;
 }
 
-static void send_ready(struct relay *r)
+static void send_up(struct relay *r, uint32_t s, uint64_t now)
 {
+	struct slot *p = &r->slots[s];
+	int fd;
+	if (r->c->upstream == RELAY_UP_PER_CLIENT) {
+		fd = r->cl[p->client].fd;
+	} else if (p->len < 2 || (fd = id_take(r, p, now)) < 0) {
+		r->st.no_id++;
+		slot_put(r, s);
+		return;
+	}
+	if (r->nup && (r->upfd != fd || r->nup == RELAY_BATCH))
+		flush_up(r);
+	int i = r->nup++;
+	r->upfd = fd;
+	r->uiov[i] = (struct iovec){p->data, p->len};
+	r->um[i].msg_hdr = (struct msghdr){.msg_iov = &r->uiov[i], .msg_iovlen = 1};
+	r->uslot[i] = s;
+	r->st.forwarded++;
+}
+
+static void send_down(struct relay *r, uint32_t s)
+{
+	struct slot *p = &r->slots[s];
+	struct client *c = &r->cl[p->client];
+	if (r->nout == RELAY_BATCH)
+		flush_out(r);
+	int i = r->nout++;
+	r->oiov[i] = (struct iovec){p->data, p->len};
+	struct msghdr *h = &r->om[i].msg_hdr;
+	*h = (struct msghdr){.msg_name = &c->addr.u.sa, .msg_namelen = c->addr.len, .msg_iov = &r->oiov[i],
+			     .msg_iovlen = 1};
+	if (p->dir == DIR_FORGED && p->ip_ttl > 0) {
+		h->msg_control = r->octl[i].buf;
+		h->msg_controllen = sizeof(r->octl[i].buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+		cm->cmsg_level = r->lfamily == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+		cm->cmsg_type = r->lfamily == AF_INET ? IP_TTL : IPV6_HOPLIMIT;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		int ttl = p->ip_ttl;
+		memcpy(CMSG_DATA(cm), &ttl, sizeof(ttl));
+	}
+	r->oslot[i] = s;
+}
+
+/* Sends the ready list: upstream in order; downstream as three classes
+ * (forged DF off, forged DF on, relayed), each in order, so the DF option
+ * changes at most twice. */
+static void send_ready(struct relay *r, uint64_t now)
+{
+	struct list cls[3] = {{NIL, NIL}, {NIL, NIL}, {NIL, NIL}};
 	uint32_t s = r->ready.head;
 	r->ready.head = r->ready.tail = NIL;
 	while (s != NIL) {
 		struct slot *p = &r->slots[s];
 		uint32_t next = p->next;
-		struct client *c = &r->cl[p->client];
-		if (p->dir == DIR_UP) {
-			if (r->nup && (r->upfd != c->fd || r->nup == RELAY_BATCH))
-				flush_up(r);
-			int i = r->nup++;
-			r->upfd = c->fd;
-			r->uiov[i] = (struct iovec){p->data, p->len};
-			r->um[i].msg_hdr = (struct msghdr){.msg_iov = &r->uiov[i], .msg_iovlen = 1};
-			r->uslot[i] = s;
-			r->st.forwarded++;
-		} else {
-			set_df(r, p->dir == DIR_FORGED ? p->df : -1);
-			if (r->nout == RELAY_BATCH)
-				flush_out(r);
-			int i = r->nout++;
-			r->oiov[i] = (struct iovec){p->data, p->len};
-			struct msghdr *h = &r->om[i].msg_hdr;
-			*h = (struct msghdr){.msg_name = &c->addr.u.sa, .msg_namelen = c->addr.len,
-					     .msg_iov = &r->oiov[i], .msg_iovlen = 1};
-			if (p->dir == DIR_FORGED && p->ip_ttl > 0) {
-				h->msg_control = r->octl[i].buf;
-				h->msg_controllen = sizeof(r->octl[i].buf);
-				struct cmsghdr *cm = CMSG_FIRSTHDR(h);
-				cm->cmsg_level = r->lfamily == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
-				cm->cmsg_type = r->lfamily == AF_INET ? IP_TTL : IPV6_HOPLIMIT;
-				cm->cmsg_len = CMSG_LEN(sizeof(int));
-				int ttl = p->ip_ttl;
-				memcpy(CMSG_DATA(cm), &ttl, sizeof(ttl));
-			}
-			r->oslot[i] = s;
-		}
+		if (!client_live(r, p->client, p->gen))
+			slot_put(r, s); /* cannot happen with idle_ms > the horizon */
+		else if (p->dir == DIR_UP)
+			send_up(r, s, now);
+		else
+			list_push(r, &cls[p->dir == DIR_FORGED ? (p->df > 0) : 2], s);
 		s = next;
 	}
 	flush_up(r);
-	flush_out(r);
-}
-
-/* ---- clients ---- */
-
-static size_t addr_hash(const net_addr *a)
-{
-	const uint8_t *p = (const uint8_t *)&a->u;
-	size_t n = a->u.sa.sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return (size_t)(h ^ h >> 29);
-}
-
-static int client_get(struct relay *r, const struct sockaddr_storage *ss, socklen_t len)
-{
-	net_addr a;
-	if (addr_from_sockaddr(&a, (const struct sockaddr *)ss, len))
-		return -1;
-	if (a.u.sa.sa_family == AF_INET6)
-		a.u.in6.sin6_flowinfo = 0;
-	size_t i = addr_hash(&a) & r->cmask;
-	for (; r->ctab[i]; i = (i + 1) & r->cmask)
-		if (addr_equal(&r->cl[r->ctab[i] - 1].addr, &a))
-			return (int)r->ctab[i] - 1;
-	if (r->ncl >= r->c->max_clients)
-		return -1;
-	int fd = socket(addr_family(&r->c->forward), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, &r->c->forward.u.sa, r->c->forward.len)) {
-		close(fd);
-		return -1;
+	for (int k = 0; k < 3; k++) {
+		if (cls[k].head == NIL)
+			continue;
+		set_df(r, k == 2 ? -1 : k);
+		for (s = cls[k].head; s != NIL;) {
+			uint32_t next = r->slots[s].next;
+			send_down(r, s);
+			s = next;
+		}
 	}
-	uint32_t idx = r->ncl++;
-	r->cl[idx] = (struct client){.addr = a, .fd = fd};
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 2 + (uint64_t)idx};
-	epoll_ctl(r->efd, EPOLL_CTL_ADD, fd, &ev);
-	r->ctab[i] = idx + 1;
-	return (int)idx;
+	flush_out(r);
 }
 
 /* ---- ground truth ---- */
@@ -344,6 +533,7 @@ static void log_forged(struct relay *r, const struct client *c, const struct qna
 		    "\"lead_ms\":%d,\"send_in_ms\":%llu,\"ip_ttl\":%d,\"ipid\":%u,\"df\":%s}\n",
 		v->qtype, f->fp->name, f->type == 28 ? "AAAA" : "A", ip, f->ttl, f->lead_ms,
 		(unsigned long long)send_in, ip_ttl, f->ipid, f->fp->df ? "true" : "false");
+	r->log_dirty = true;
 }
 
 /* ---- receiving ---- */
@@ -402,6 +592,38 @@ static bool lost(struct relay *r)
 	return r->c->loss_pct > 0 && (double)(rnd(r) % 1000000) < r->c->loss_pct * 10000.0;
 }
 
+static void inject(struct relay *r, struct slot *p, struct msghdr *h, uint32_t ci, uint64_t now)
+{
+	struct qmem m;
+	struct qname_view v;
+	qmem_init(&m, p->data, p->len);
+	int64_t t = (int64_t)(now - r->start_ms) + r->clock_off;
+	int nf = inj_engine_process(r->c->engine, &m, t, r->forged, INJ_MAX_FORGED, r->c->log ? &v : NULL);
+	int qttl = nf ? recv_ttl(h) : -1;
+	for (int j = 0; j < nf; j++) {
+		const struct inj_forged *f = &r->forged[j];
+		uint32_t fs = slot_get(r);
+		if (fs == NIL) {
+			r->st.no_slot++;
+			continue;
+		}
+		struct slot *q = &r->slots[fs];
+		memcpy(q->data, f->pkt, f->len);
+		q->len = (uint16_t)f->len;
+		q->dir = DIR_FORGED;
+		q->df = f->fp->df;
+		q->ip_ttl = (int16_t)(f->fp->ip_ttl < 0 ? qttl : f->fp->ip_ttl);
+		q->client = ci;
+		q->gen = r->cl[ci].gen;
+		int64_t in = 2 * (int64_t)r->c->delay_ms - f->lead_ms;
+		uint64_t send_in = in > 0 ? (uint64_t)in : 0;
+		schedule(r, fs, now + send_in, now);
+		r->st.forged++;
+		if (r->c->log)
+			log_forged(r, &r->cl[ci], &v, f, send_in, q->ip_ttl);
+	}
+}
+
 static void on_queries(struct relay *r, uint64_t now)
 {
 	int k;
@@ -411,42 +633,15 @@ static void on_queries(struct relay *r, uint64_t now)
 			struct slot *p = &r->slots[s];
 			struct msghdr *h = &r->im[i].msg_hdr;
 			p->len = (uint16_t)r->im[i].msg_len;
-			int ci = client_get(r, &r->iaddr[i], h->msg_namelen);
+			int ci = client_get(r, &r->iaddr[i], h->msg_namelen, now);
 			if (ci < 0) {
 				r->st.no_client++;
 				slot_put(r, s);
 				continue;
 			}
 			r->st.queries++;
-			if (r->c->engine) {
-				struct qmem m;
-				struct qname_view v;
-				qmem_init(&m, p->data, p->len);
-				int nf = inj_engine_process(r->c->engine, &m, (int64_t)(now - r->start_ms), r->forged,
-							    INJ_MAX_FORGED, &v);
-				int qttl = nf ? recv_ttl(h) : -1;
-				for (int j = 0; j < nf; j++) {
-					const struct inj_forged *f = &r->forged[j];
-					uint32_t fs = slot_get(r);
-					if (fs == NIL) {
-						r->st.no_slot++;
-						continue;
-					}
-					struct slot *q = &r->slots[fs];
-					memcpy(q->data, f->pkt, f->len);
-					q->len = (uint16_t)f->len;
-					q->dir = DIR_FORGED;
-					q->df = f->fp->df;
-					q->ip_ttl = (int16_t)(f->fp->ip_ttl < 0 ? qttl : f->fp->ip_ttl);
-					q->client = (uint32_t)ci;
-					int64_t in = 2 * (int64_t)r->c->delay_ms - f->lead_ms;
-					uint64_t send_in = in > 0 ? (uint64_t)in : 0;
-					schedule(r, fs, now + send_in, now);
-					r->st.forged++;
-					if (r->c->log)
-						log_forged(r, &r->cl[ci], &v, f, send_in, q->ip_ttl);
-				}
-			}
+			if (r->c->engine)
+				inject(r, p, h, (uint32_t)ci, now);
 			if (lost(r)) {
 				r->st.lost++;
 				slot_put(r, s);
@@ -454,6 +649,7 @@ static void on_queries(struct relay *r, uint64_t now)
 			}
 			p->dir = DIR_UP;
 			p->client = (uint32_t)ci;
+			p->gen = r->cl[ci].gen;
 			schedule(r, s, now + one_way(r), now);
 		}
 		if (k < RELAY_BATCH)
@@ -461,23 +657,55 @@ static void on_queries(struct relay *r, uint64_t now)
 	}
 }
 
+/* A reply for client ci (already restored); schedules it down. */
+static void reply_down(struct relay *r, uint32_t s, uint32_t ci, uint64_t now)
+{
+	struct slot *p = &r->slots[s];
+	r->st.replies++;
+	r->cl[ci].last_ms = now;
+	if (lost(r)) {
+		r->st.lost++;
+		slot_put(r, s);
+		return;
+	}
+	p->dir = DIR_DOWN;
+	p->client = ci;
+	p->gen = r->cl[ci].gen;
+	schedule(r, s, now + one_way(r), now);
+}
+
 static void on_replies(struct relay *r, uint32_t ci, uint64_t now)
 {
 	int k;
-	while ((k = recv_batch(r, r->cl[ci].fd, false)) > 0) {
+	while (r->cl[ci].used && (k = recv_batch(r, r->cl[ci].fd, false)) > 0) {
+		for (int i = 0; i < k; i++) {
+			r->slots[r->islot[i]].len = (uint16_t)r->im[i].msg_len;
+			reply_down(r, r->islot[i], ci, now);
+		}
+		if (k < RELAY_BATCH)
+			break;
+	}
+}
+
+static void on_up_replies(struct relay *r, unsigned u, uint64_t now)
+{
+	int k;
+	uint32_t t = (uint32_t)(now - r->start_ms);
+	while ((k = recv_batch(r, r->upfds[u], false)) > 0) {
 		for (int i = 0; i < k; i++) {
 			uint32_t s = r->islot[i];
 			struct slot *p = &r->slots[s];
 			p->len = (uint16_t)r->im[i].msg_len;
-			r->st.replies++;
-			if (lost(r)) {
-				r->st.lost++;
+			struct idpair *e = p->len >= 2 ? &r->ids[u << 16 | (uint32_t)(p->data[0] << 8 | p->data[1])] : NULL;
+			if (!e || !e->used || t - e->t_ms >= r->idle_ms || !client_live(r, e->client, e->gen)) {
+				r->st.unmatched++;
 				slot_put(r, s);
 				continue;
 			}
-			p->dir = DIR_DOWN;
-			p->client = ci;
-			schedule(r, s, now + one_way(r), now);
+			e->used = 0;
+			p->data[0] = (uint8_t)(e->orig >> 8);
+			p->data[1] = (uint8_t)e->orig;
+			reply_down(r, s, e->client, now);
 		}
 		if (k < RELAY_BATCH)
 			break;
@@ -486,8 +714,12 @@ static void on_replies(struct relay *r, uint32_t ci, uint64_t now)
 
 static void relay_close(struct relay *r)
 {
-	for (uint32_t i = 0; i < r->ncl; i++)
-		close(r->cl[i].fd);
+	if (r->cl)
+		for (uint32_t i = 0; i < r->chw; i++)
+			if (r->cl[i].used && r->cl[i].fd >= 0)
+				close(r->cl[i].fd);
+	for (unsigned i = 0; i < r->nupfd; i++)
+		close(r->upfds[i]);
 	if (r->lfd >= 0)
 		close(r->lfd);
 	if (r->efd >= 0)
@@ -497,7 +729,9 @@ static void relay_close(struct relay *r)
 	free(r->slots);
 	free(r->freel);
 	free(r->cl);
+	free(r->cfree);
 	free(r->ctab);
+	free(r->ids);
 	free(r);
 }
 
@@ -524,10 +758,61 @@ static int relay_open(struct relay *r, char *err, size_t errlen)
 		snprintf(err, errlen, "epoll/timerfd: %s", strerror(errno));
 		return DNS_EIO;
 	}
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_LISTEN};
 	epoll_ctl(r->efd, EPOLL_CTL_ADD, r->lfd, &ev);
-	ev.data.u64 = 1;
+	ev.data.u64 = TAG_TIMER;
 	epoll_ctl(r->efd, EPOLL_CTL_ADD, r->tfd, &ev);
+	for (unsigned i = 0; i < r->nupfd; i++) {
+		int fd = socket(addr_family(&c->forward), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, &c->forward.u.sa, c->forward.len)) {
+			snprintf(err, errlen, "upstream socket: %s", strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			r->nupfd = i;
+			return DNS_EIO;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+		r->upfds[i] = fd;
+		ev.data.u64 = TAG_UP + i;
+		epoll_ctl(r->efd, EPOLL_CTL_ADD, fd, &ev);
+	}
+	return 0;
+}
+
+static int relay_alloc(struct relay *r)
+{
+	const struct relay_config *c = r->c;
+	unsigned ns = c->slots ? c->slots : 16384;
+	r->maxcl = c->max_clients ? c->max_clients : 65536;
+	r->slots = malloc((size_t)ns * sizeof(*r->slots));
+	r->freel = malloc((size_t)ns * sizeof(*r->freel));
+	r->cl = calloc(r->maxcl, sizeof(*r->cl));
+	r->cfree = malloc((size_t)r->maxcl * sizeof(*r->cfree));
+	size_t tabn = 16;
+	while (tabn < (size_t)r->maxcl * 2)
+		tabn *= 2;
+	r->ctab = calloc(tabn, sizeof(*r->ctab));
+	r->cmask = tabn - 1;
+	if (c->upstream == RELAY_UP_SHARED) {
+		r->nupfd = c->up_sockets ? c->up_sockets : 4;
+		if (r->nupfd > RELAY_MAX_UP_SOCKETS)
+			r->nupfd = RELAY_MAX_UP_SOCKETS;
+		r->nids = r->nupfd << 16;
+		r->ids = calloc(r->nids, sizeof(*r->ids));
+		r->idcur = (uint32_t)(rnd(r) % r->nids);
+	}
+	if (!r->slots || !r->freel || !r->cl || !r->cfree || !r->ctab || (c->upstream == RELAY_UP_SHARED && !r->ids))
+		return DNS_ENOMEM;
+	for (uint32_t i = 0; i < ns; i++)
+		r->freel[r->nfree++] = ns - 1 - i;
+	for (uint32_t i = 0; i < r->maxcl; i++) {
+		r->cl[i].fd = -1;
+		r->cfree[r->ncfree++] = r->maxcl - 1 - i;
+	}
+	for (int i = 0; i < WHEEL; i++)
+		r->wheel[i].head = r->wheel[i].tail = NIL;
+	r->ready.head = r->ready.tail = NIL;
 	return 0;
 }
 
@@ -553,31 +838,26 @@ int relay_run(const struct relay_config *c, struct relay_stats *stats, char *err
 	r->lfd = r->efd = r->tfd = -1;
 	r->cur_df = -1;
 	r->rng = c->seed ? c->seed * 0x2545f4914f6cdd1dULL : 1;
-	unsigned ns = c->slots ? c->slots : 16384, mc = c->max_clients ? c->max_clients : 4096;
-	r->slots = malloc((size_t)ns * sizeof(*r->slots));
-	r->freel = malloc((size_t)ns * sizeof(*r->freel));
-	r->cl = calloc(mc, sizeof(*r->cl));
-	size_t tabn = 16;
-	while (tabn < (size_t)mc * 2)
-		tabn *= 2;
-	r->ctab = calloc(tabn, sizeof(*r->ctab));
-	r->cmask = tabn - 1;
-	if (!r->slots || !r->freel || !r->cl || !r->ctab) {
+	uint64_t floor_ms = 2 * (uint64_t)(c->delay_ms + c->jitter_ms) + 500;
+	r->idle_ms = c->idle_ms ? c->idle_ms : 10000;
+	if (r->idle_ms < floor_ms)
+		r->idle_ms = floor_ms;
+	if (relay_alloc(r)) {
 		relay_close(r);
 		snprintf(err, errlen, "out of memory");
 		return DNS_ENOMEM;
 	}
-	for (uint32_t i = 0; i < ns; i++)
-		r->freel[r->nfree++] = ns - 1 - i;
-	for (int i = 0; i < WHEEL; i++)
-		r->wheel[i].head = r->wheel[i].tail = NIL;
-	r->ready.head = r->ready.tail = NIL;
 	int rc = relay_open(r, err, errlen);
 	if (rc) {
 		relay_close(r);
 		return rc;
 	}
+	struct timespec rt;
 	r->start_ms = r->wt = mono_ms();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	if (c->epoch_real_ms)
+		r->clock_off = ((int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000) - c->epoch_real_ms;
+	r->next_sweep = r->start_ms + 1000;
 	if (c->ready) {
 		net_addr bound;
 		struct sockaddr_storage ss;
@@ -594,21 +874,28 @@ int relay_run(const struct relay_config *c, struct relay_stats *stats, char *err
 		uint64_t now = mono_ms();
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
-			if (tag == 0) {
+			if (tag == TAG_LISTEN) {
 				on_queries(r, now);
-			} else if (tag == 1) {
+			} else if (tag == TAG_TIMER) {
 				uint64_t exp;
 				if (read(r->tfd, &exp, sizeof(exp)) < 0)
 					(void)0;
+				r->armed = 0; /* fired: re-arm below */
+			} else if (tag & TAG_CLIENT) {
+				on_replies(r, (uint32_t)tag, now);
 			} else {
-				on_replies(r, (uint32_t)(tag - 2), now);
+				on_up_replies(r, (unsigned)(tag - TAG_UP), now);
 			}
 		}
 		advance(r, now);
-		send_ready(r);
+		send_ready(r, now);
 		arm(r);
-		if (c->log)
+		if (now >= r->next_sweep)
+			sweep(r, now);
+		if (r->log_dirty) {
 			fflush(c->log);
+			r->log_dirty = false;
+		}
 	}
 	if (stats)
 		*stats = r->st;

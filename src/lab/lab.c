@@ -4,8 +4,9 @@
  * what each resolver served.
  *
  * Relay mode (this file): everything on 127.0.0.1 with distinct ports; the
- * border is `antidote inject --listen/--forward`, spawned last so that its
- * fault window (counted from its own start) lines up with the users' clock.
+ * border is `antidote inject --listen/--forward`, spawned last with
+ * --epoch-ms = the CLOCK_REALTIME instant the users start, so that its
+ * fault window lines up with the users' clock exactly.
  * Order: zones -> servers abroad/domestic -> resolvers (ready when they
  * answer "cn SOA", which never crosses the border) -> relay -> users.
  * Namespace mode (later) swaps only the plumbing: servers abroad in one
@@ -600,9 +601,9 @@ static int start_resolvers(struct lab *L, char *err, size_t errlen)
 			continue;
 		}
 		uint16_t port = pick_port(&L->rng);
-		/* the relay tracks clients by address+port and keeps at most a few
-		 * thousand: keep each resolver to 256 source ports */
-		env.src_port_lo = (uint16_t)(40000 + 512 * L->nres);
+		/* resolvers keep their own source-port randomisation: the relay
+		 * forgets clients idle for 10 s (relay.h) */
+		env.src_port_lo = 0;
 		char e2[1024];
 		struct child *c = port ? k->start(&env, port, e2, sizeof(e2)) : NULL;
 		if (c && !wait_ready(port, "cn", c, 8000)) {
@@ -628,12 +629,12 @@ static int start_resolvers(struct lab *L, char *err, size_t errlen)
 	return 0;
 }
 
-/* The border relay. Its fault window counts from its own start, which is
- * `lead_ms` before the users start. */
-static int start_relay(struct lab *L, int64_t lead_ms, char *err, size_t errlen)
+/* The border relay. Its scenario clock is absolute: time 0 is the
+ * CLOCK_REALTIME instant epoch_ms, when the users start. */
+static int start_relay(struct lab *L, int64_t epoch_ms, char *err, size_t errlen)
 {
 	char listen[64], fwd[64], delay[16], seed[24], gfw[PATH_MAX + 32], pa[PATH_MAX + 32], p6[PATH_MAX + 32];
-	char ws[32], wl[32], wt[16];
+	char ws[32], wl[32], wt[16], ep[32];
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", L->port_relay);
 	snprintf(fwd, sizeof(fwd), "127.0.0.1:%u", L->port_abroad);
 	snprintf(delay, sizeof(delay), "%u", L->o.delay_ms);
@@ -669,7 +670,10 @@ static int start_relay(struct lab *L, int64_t lead_ms, char *err, size_t errlen)
 		argv[a++] = p6;
 	}
 	if (L->o.sc->fault == FAULT_INJECT_WINDOW) {
-		snprintf(ws, sizeof(ws), "%lld", (long long)(lead_ms + llround(L->o.fault_start * 1000)));
+		snprintf(ws, sizeof(ws), "%lld", (long long)llround(L->o.fault_start * 1000));
+		snprintf(ep, sizeof(ep), "%lld", (long long)epoch_ms);
+		argv[a++] = "--epoch-ms";
+		argv[a++] = ep;
 		snprintf(wl, sizeof(wl), "%lld", (long long)llround(L->o.fault_len * 1000));
 		snprintf(wt, sizeof(wt), "%u", L->o.forged_ttl);
 		argv[a++] = "--jan21-start";
@@ -867,22 +871,23 @@ int cmd_lab(int argc, char **argv)
 	}
 	if (!(L.users = users_new(&L.o.users, &L.net, tg, L.nres, r, err, sizeof(err))))
 		goto fail;
-	const int64_t lead_ms = 300;
-	double relay_spawn = mono_s();
-	if (stop_sig || start_relay(&L, lead_ms, err, sizeof(err)) < 0)
-		goto fail;
-	/* start users exactly lead_ms after the relay was spawned, so that its
-	 * fault window (counted from its start) lines up with ours */
-	double wait = relay_spawn + lead_ms / 1000.0 - mono_s();
-	if (wait > 0)
-		sleep_ms((int)(wait * 1000));
-	else if (L.o.sc->fault == FAULT_INJECT_WINDOW && wait < -0.02)
-		fprintf(stderr, "antidote lab: warning: set-up took %.0f ms past the relay's start; the fault window "
-				"is that much early\n", -wait * 1000);
-	users_start(L.users);
+	/* the users start at the CLOCK_REALTIME instant epoch_ms, which is the
+	 * relay's scenario time 0 (--epoch-ms): the fault windows line up */
+	const int64_t lead_ms = 500;
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
-	L.t0_real = (double)rt.tv_sec + rt.tv_nsec / 1e9;
+	int64_t epoch_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000 + lead_ms;
+	if (stop_sig || start_relay(&L, epoch_ms, err, sizeof(err)) < 0)
+		goto fail;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	int64_t wait_ms = epoch_ms - ((int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000);
+	if (wait_ms > 0)
+		sleep_ms((int)wait_ms);
+	else if (L.o.sc->fault == FAULT_INJECT_WINDOW && wait_ms < -20)
+		fprintf(stderr, "antidote lab: warning: set-up took %lld ms past the agreed start; the fault window "
+				"is that much early\n", (long long)-wait_ms);
+	users_start(L.users);
+	L.t0_real = (double)epoch_ms / 1000.0;
 	r->setup_s = mono_s() - t_start;
 	if (!L.o.quiet) {
 		fprintf(stderr, "resolvers:");
