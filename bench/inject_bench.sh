@@ -1,24 +1,127 @@
 #!/usr/bin/env bash
-# inject_bench — throughput of the injection engine: blocklist matching
-# (rules_bench, 100,000 rules) and the relay (inject_load around
-# `antidote inject`, no delay, 0/50/100% censored queries).
-#   BUILD=build bash bench/inject_bench.sh [SECONDS]
+# inject_bench — cost of `antidote inject` in relay mode.
+#
+#   BUILD=build bash bench/inject_bench.sh [SECONDS] [RUNS]
+#
+# 1. Blocklist matching: rules_bench (100,000 rules, one thread).
+# 2. Relay CPU per query: dnsperf -> relay -> `antidote serve` (the bench
+#    zone of bench/gen-zone.sh, 10,500 queries). The relay runs pinned to
+#    CPU 0; server and dnsperf share CPU 1 (2-CPU VM: dnsperf alone saturates
+#    near 150k qps against any server, so qps says little about the relay).
+#    The figure is the relay's utime+stime (/proc/PID/stat, bench/lib.sh)
+#    over a run divided by the queries dnsperf completed: relay CPU µs per
+#    query, and the implied capacity of one core = 1e6 / µs. Each relayed
+#    query costs the relay 4 datagrams (query in, query up, reply in, reply
+#    down) plus, when censored, 3 forged replies (gfw profile).
+#    Mixes: 0% censored (rule *.nomatch.test) and 100% censored (rule
+#    *.bench.test: every query draws 3 forged replies, dnsperf counts the
+#    first one); upstream modes shared (DNS ID mapping, default) and
+#    per-client. dnsperf uses 4 fixed source ports (-c 4), so per-client
+#    mode has 4 clients here.
+# Writes a Markdown report to stdout and bench/results/inject-DATE.md.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 BUILD=${BUILD:-build}
-SECS=${1:-5}
+SECS=${1:-8}
+RUNS=${2:-3}
 A=$BUILD/antidote T=$BUILD/tools
-echo "== blocklist: 100,000 rules, one thread"
-"$T/rules_bench" -d "${ANTIDOTE_DATA:-../shared/data}" 2>/dev/null
-for c in 0 50 100; do
-	rp=$((30000 + RANDOM % 20000)) up=$((rp + 1))
-	"$A" inject --listen 127.0.0.1:$rp --forward 127.0.0.1:$up --profile gfw 2>/dev/null &
-	pid=$!
-	sleep 0.3
-	t1=$(awk '{print $14+$15}' /proc/$pid/stat)
-	out=$("$T/inject_load" -r $rp -u $up -d "$SECS" -c $c -w 1024 -s 4)
-	t2=$(awk '{print $14+$15}' /proc/$pid/stat)
-	kill "$pid"
-	wait "$pid" 2>/dev/null
-	echo "== relay, gfw profile, $c% censored: $out relay_cpu_s=$(((t2 - t1) / 100))"
+RESULTS=${BENCH_RESULTS:-bench/results}
+DPARGS=${BENCH_DNSPERF_ARGS:--c 4 -q 200}
+HZ=$(getconf CLK_TCK)
+for t in dnsperf kdig taskset; do
+	command -v $t >/dev/null || { echo "inject_bench: $t not found" >&2; exit 1; }
 done
+TMP=$(mktemp -d /tmp/antidote-ibench.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do stop_tree "$p"; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash bench/gen-zone.sh "$TMP" >/dev/null || exit 1
+echo '*.nomatch.test' >"$TMP/rules0"
+echo '*.bench.test' >"$TMP/rules100"
+mapfile -t P < <(pick_ports 2) || { echo "no free ports" >&2; exit 1; }
+SPORT=${P[0]} RPORT=${P[1]}
+taskset -c 1 "$A" serve --listen 127.0.0.1:$SPORT --zone "$TMP/bench.test.zone" --threads 1 --quiet \
+	>"$TMP/serve.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do
+	kdig +retry=0 +timeout=1 +short @127.0.0.1 -p $SPORT h1.bench.test A 2>/dev/null | grep -q 198.18.0.1 && break
+	sleep 0.1
+done
+
+OUT=$TMP/report.md
+{
+echo "# antidote inject (relay mode) benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo
+echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), Linux $(uname -r)"
+echo "- antidote $(git describe --always --dirty 2>/dev/null); $(dnsperf -h 2>&1 | grep -m1 -o 'dnsperf [0-9.]*' || echo dnsperf)"
+echo "- load: taskset -c 1 dnsperf $DPARGS, $SECS s per run, $RUNS runs per configuration, round robin;"
+echo "  relay pinned to CPU 0 (taskset -c 0), antidote serve and dnsperf on CPU 1"
+echo "- relay CPU = utime+stime of the relay (CLK_TCK $HZ) around each dnsperf run; µs/query = CPU s × 1e6 / completed"
+echo
+echo "## Blocklist matching (rules_bench)"
+echo
+echo '```'
+"$T/rules_bench" -d "${ANTIDOTE_DATA:-../shared/data}" 2>&1 | tail -n 12
+echo '```'
+echo
+} >"$OUT"
+
+declare -A RES QPS
+CONFIGS="shared:0 shared:100 per-client:0 per-client:100"
+for run in $(seq "$RUNS"); do
+	for cfg in $CONFIGS; do
+		mode=${cfg%:*} pct=${cfg#*:}
+		taskset -c 0 "$A" inject --listen 127.0.0.1:$RPORT --forward 127.0.0.1:$SPORT --profile gfw \
+			--rules "$TMP/rules$pct" --upstream "$mode" >"$TMP/relay.out" 2>"$TMP/relay.err" &
+		rp=$!
+		PIDS+=($rp)
+		sleep 0.3
+		t1=$(proc_tree_ticks $rp)
+		taskset -c 1 dnsperf -s 127.0.0.1 -p $RPORT -d "$TMP/queries.txt" -l "$SECS" $DPARGS >"$TMP/dp.out" 2>&1
+		t2=$(proc_tree_ticks $rp)
+		stop_tree $rp
+		read -r sent done lost qps rt < <(parse_dnsperf "$TMP/dp.out") || { sent=0 done=0 qps=0; }
+		us=$(us_per_query $((t2 - t1)) "$HZ" "$done")
+		RES[$cfg]="${RES[$cfg]:-} $us"
+		qps=$(printf "%.0f" "$qps")
+		QPS[$cfg]="${QPS[$cfg]:-} $qps"
+		echo "run $run $cfg: sent=$sent completed=$done qps=$qps relay_ticks=$((t2 - t1)) us/query=$us" >&2
+		echo "| $mode | $pct% | $run | $sent | $done | $qps | $((t2 - t1)) | $us |" >>"$TMP/runs.md"
+	done
+done
+{
+echo "## Relay CPU per query (dnsperf → relay → antidote serve)"
+echo
+echo "| upstream | censored | qps (median) | relay CPU µs/query (median) | capacity per core (1e6/µs) |"
+echo "|---|---:|---:|---:|---:|"
+for cfg in $CONFIGS; do
+	# shellcheck disable=SC2086
+	m=$(median ${RES[$cfg]}) q=$(median ${QPS[$cfg]})
+	cap=$(awk -v u="$m" 'BEGIN { if (u > 0) printf "%.0f", 1e6 / u; else print "-" }')
+	echo "| ${cfg%:*} | ${cfg#*:}% | $q | $m | $cap |"
+done
+echo
+echo "## Per run"
+echo
+echo "| upstream | censored | run | sent | completed | qps | relay ticks | µs/query |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+cat "$TMP/runs.md"
+echo
+echo "## Commands"
+echo
+echo '```'
+echo "taskset -c 1 antidote serve --listen 127.0.0.1:S --zone bench.test.zone --threads 1 --quiet"
+echo "taskset -c 0 antidote inject --listen 127.0.0.1:R --forward 127.0.0.1:S --profile gfw --rules RULES --upstream MODE"
+echo "taskset -c 1 dnsperf -s 127.0.0.1 -p R -d queries.txt -l $SECS $DPARGS"
+echo '```'
+} >>"$OUT"
+cat "$OUT"
+mkdir -p "$RESULTS"
+cp "$OUT" "$RESULTS/inject-$(date -u +%Y-%m-%d).md"
