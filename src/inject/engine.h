@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "inject/forge.h"
 #include "inject/profile.h"
@@ -67,5 +68,10 @@ bool inj_engine_in_window(const struct inj_engine *e, int64_t now_ms);
  * the first injector) read it. */
 int inj_engine_process(struct inj_engine *e, const struct qmem *m, int64_t now_ms, struct inj_forged *out,
 		       int max, struct qname_view *v);
+
+/* Writes the ground-truth JSON line of one forged reply (format in
+ * relay.h; t = CLOCK_REALTIME now; client as text "IP:port"). */
+void inj_log_forged(FILE *log, const char *client, const struct qname_view *v, const struct inj_forged *f,
+		    uint64_t send_in_ms, int ip_ttl);
 
 #endif

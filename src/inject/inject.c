@@ -6,13 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "dns/err.h"
+#include "inject/border.h"
 #include "inject/engine.h"
 #include "inject/gfwlist.h"
 #include "inject/relay.h"
 #include "inject/rules.h"
+#include "lab/netns.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -28,11 +33,26 @@ static void usage(FILE *f)
 		"usage: antidote inject --explain HEX [--udp-len N] [--digest] [--at MS] [ENGINE OPTIONS]\n"
 		"       antidote inject --listen 127.0.0.1:P --forward 127.0.0.1:Q [--delay MS] [--jitter MS]\n"
 		"                       [--loss PCT] [--log FILE] [ENGINE OPTIONS]\n"
+		"       antidote inject --netns [--forward 127.0.0.1:P --delay MS] [--log FILE] [ENGINE OPTIONS]\n"
+		"       antidote inject --netns=antidote-PID-border [--iface IF] [--log FILE] [ENGINE OPTIONS]\n"
+		"       antidote inject --netns=antidote-PID-client|server --listen A --forward B [relay options]\n"
 		"Lab-only emulator of on-path DNS injectors (GFW triplet, 21 Jan 2014, Iran).\n"
 		"--explain prints, in hex, the reply each injector that fires would send (one line\n"
 		"each, nothing if none fires). The relay forwards every datagram between its clients\n"
 		"and --forward after the one-way delay and races forged replies ahead of the real\n"
 		"one. It only accepts 127.0.0.0/8 and ::1.\n"
+		"--netns (root) creates client, border and server network namespaces\n"
+		"(antidote-PID-{client,border,server}, veths, 198.51.100.0/24 and 203.0.113.0/24), prints\n"
+		"their names, and injects from the border: it sniffs UDP/53 on the client-facing veth\n"
+		"and sends forged replies from a raw socket with the server's address, the profile's IP\n"
+		"TTL, IP ID and DF, while the kernel forwards the real packets (no delay). Run servers\n"
+		"and clients with `ip netns exec`. With --forward 127.0.0.1:P --delay MS a delay line\n"
+		"(a relay without injector) in the server namespace listens on 203.0.113.2:53 and\n"
+		"forwards to your server on 127.0.0.1:P there, MS each way. --netns=NAME joins a\n"
+		"namespace another antidote created (the lab): the border one to inject, a client or\n"
+		"server one to run the relay there (its 198.51.100.0/24 or 203.0.113.0/24 address\n"
+		"allowed). Namespaces are removed at exit; stale ones of dead runs at start. Nothing\n"
+		"but antidote's own namespaces and veths is ever touched.\n"
 		"engine options:\n"
 		"  --profile gfw|jan21|iran|none   (default gfw)\n"
 		"  --rules FILE      own rule file (kind base, *.base..., re:ERE, glob:P), repeatable\n"
@@ -81,8 +101,146 @@ static int num(const char *s, long lo, long hi, long *out)
 enum {
 	O_EXPLAIN = 256, O_UDPLEN, O_DIGEST, O_AT, O_PROFILE, O_RULES, O_GFWLIST, O_DOMAINS, O_DNSMASQ,
 	O_POOLA, O_POOLAAAA, O_REGIME, O_J21START, O_J21LEN, O_J21TTL, O_SEED, O_LISTEN, O_FORWARD,
-	O_DELAY, O_JITTER, O_LOSS, O_LOG, O_SLOTS, O_MAXCL, O_IDLE, O_UPSTREAM, O_UPSOCK, O_EPOCH,
+	O_DELAY, O_JITTER, O_LOSS, O_LOG, O_SLOTS, O_MAXCL, O_IDLE, O_UPSTREAM, O_UPSOCK, O_EPOCH, O_NETNS,
+	O_IFACE,
 };
+
+static void border_ready(void *arg)
+{
+	fprintf(stderr, "antidote inject: border injector ready on %s\n", (const char *)arg);
+}
+
+/* The delay line of --netns --delay: a relay without injector in the
+ * server namespace, 203.0.113.2:53 -> the server on --forward (loopback of
+ * that namespace). Forked; returns its pid or -1. */
+static pid_t start_delay_line(const struct netns_topo *t, const struct relay_config *rc)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	char err[512];
+	struct relay_config dl = *rc;
+	dl.engine = NULL;
+	dl.log = NULL;
+	dl.netns_ok = true;
+	dl.ready = NULL;
+	if (netns_enter(t->fd[NETNS_SERVER], NULL) < 0 ||
+	    addr_parse(&dl.listen, NETNS_SERVER_IP ":53", 53, err, sizeof(err)) < 0) {
+		fprintf(stderr, "antidote inject: delay line: cannot enter %s\n", t->name[NETNS_SERVER]);
+		_exit(1);
+	}
+	if (relay_run(&dl, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "antidote inject: delay line: %s\n", err);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+/* --netns: creates (name NULL) or joins (name) the border namespace and
+ * runs the border injector there (rc: --delay/--forward for the delay
+ * line, created topology only). Returns the exit status. */
+static int run_netns(const char *name, const char *iface, struct border_config *bc, const struct relay_config *rc,
+		     bool delay_line)
+{
+	struct netns_topo topo;
+	char err[1024], ifname[IF_NAMESIZE];
+	int status = 1, fd = -1;
+	pid_t dl = -1;
+	netns_topo_init(&topo, getpid());
+	if (name) {
+		if ((fd = netns_open(name)) < 0) {
+			fprintf(stderr, "antidote inject: no namespace %s (" NETNS_DIR "/%s: %s)\n", name, name,
+				strerror(errno));
+			return 2;
+		}
+	} else {
+		netns_cleanup_stale();
+		if (netns_create(&topo, err, sizeof(err)) < 0) {
+			fprintf(stderr, "antidote inject: %s\n", err);
+			return 1;
+		}
+		name = topo.name[NETNS_BORDER];
+		fd = topo.fd[NETNS_BORDER];
+		if (delay_line && (dl = start_delay_line(&topo, rc)) < 0) {
+			fprintf(stderr, "antidote inject: fork: %s\n", strerror(errno));
+			goto out;
+		}
+		char fb[ADDR_STRLEN];
+		printf("netns client=%s border=%s server=%s client_ip=%s server_ip=%s client_if=%s border_if=%s "
+		       "delay_line=%s\n",
+		       topo.name[NETNS_CLIENT], name, topo.name[NETNS_SERVER], NETNS_CLIENT_IP, NETNS_SERVER_IP,
+		       topo.ifname[NETNS_IF_CLIENT], topo.ifname[NETNS_IF_BORDER_C],
+		       delay_line ? addr_str(&rc->forward, fb) : "none");
+		fflush(stdout);
+	}
+	int old = -1;
+	if (netns_enter(fd, &old) < 0) {
+		fprintf(stderr, "antidote inject: cannot enter %s: %s\n", name, strerror(errno));
+		goto out;
+	}
+	if (netns_check_border(name, iface, ifname, err, sizeof(err)) < 0) {
+		fprintf(stderr, "antidote inject: %s\n", err);
+		status = 2;
+		goto out;
+	}
+	bc->ifname = ifname;
+	bc->ready = border_ready;
+	bc->ready_arg = ifname;
+	struct border_stats st;
+	if (border_run(bc, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "antidote inject: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "antidote inject: %llu packets, %llu queries, %llu forged, %llu send errors\n",
+		(unsigned long long)st.packets, (unsigned long long)st.queries, (unsigned long long)st.forged,
+		(unsigned long long)st.send_errors);
+	status = 0;
+out:
+	if (old >= 0 && netns_return(old) < 0)
+		fprintf(stderr, "antidote inject: cannot return to the first namespace\n");
+	if (dl > 0) {
+		kill(dl, SIGTERM);
+		waitpid(dl, NULL, 0);
+	}
+	if (fd >= 0 && fd != topo.fd[NETNS_BORDER])
+		close(fd);
+	netns_destroy(&topo);
+	return status;
+}
+
+/* --netns=antidote-PID-client|server with --listen/--forward: the relay
+ * inside that namespace. Returns the exit status. */
+static int join_relay(const char *name, struct relay_config *rc)
+{
+	char err[1024];
+	int fd = netns_open(name);
+	if (fd < 0) {
+		fprintf(stderr, "antidote inject: no namespace %s\n", name);
+		return 2;
+	}
+	int rcode = netns_enter(fd, NULL);
+	close(fd);
+	enum netns_role role;
+	if (rcode < 0) {
+		fprintf(stderr, "antidote inject: cannot enter %s: %s\n", name, strerror(errno));
+		return 1;
+	}
+	if (netns_check_joined(name, &role, err, sizeof(err)) < 0) {
+		fprintf(stderr, "antidote inject: %s\n", err);
+		return 2;
+	}
+	rc->netns_ok = true;
+	struct relay_stats st;
+	if (relay_run(rc, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "antidote inject: %s\n", err);
+		return strstr(err, "refusing") ? 2 : 1;
+	}
+	fprintf(stderr, "antidote inject: %llu queries, %llu replies, %llu forged, %llu lost\n",
+		(unsigned long long)st.queries, (unsigned long long)st.replies, (unsigned long long)st.forged,
+		(unsigned long long)st.lost);
+	return 0;
+}
 
 static int load_rules(struct rules *r, int kind, const char *path)
 {
@@ -147,13 +305,15 @@ int cmd_inject(int argc, char **argv)
 		{"slots", required_argument, 0, O_SLOTS}, {"max-clients", required_argument, 0, O_MAXCL},
 		{"idle-ms", required_argument, 0, O_IDLE}, {"upstream", required_argument, 0, O_UPSTREAM},
 		{"up-sockets", required_argument, 0, O_UPSOCK}, {"epoch-ms", required_argument, 0, O_EPOCH},
+		{"netns", optional_argument, 0, O_NETNS}, {"iface", required_argument, 0, O_IFACE},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct inj_config cfg;
 	struct relay_config rc;
 	inj_config_default(&cfg);
 	relay_config_default(&rc);
-	const char *hex = NULL, *listen = NULL, *forward = NULL, *logpath = NULL;
+	const char *hex = NULL, *listen = NULL, *forward = NULL, *logpath = NULL, *netns_name = NULL, *iface = NULL;
+	bool netns = false;
 	long udp_len = -1, at = 0, v;
 	bool digest = false;
 	struct rules *rules = NULL;
@@ -260,6 +420,11 @@ int cmd_inject(int argc, char **argv)
 				goto bad;
 			rc.up_sockets = (unsigned)v;
 			break;
+		case O_NETNS:
+			netns = true;
+			netns_name = optarg;
+			break;
+		case O_IFACE: iface = optarg; break;
 		case O_EPOCH: {
 			char *end;
 			errno = 0;
@@ -274,22 +439,47 @@ int cmd_inject(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind < argc || (!hex && (!listen || !forward)) || (hex && (listen || forward))) {
-		fprintf(stderr, "antidote inject: give --explain HEX, or --listen and --forward\n");
+	enum netns_role role = NETNS_BORDER;
+	if (netns && netns_name && netns_parse_name(netns_name, NULL, &role) < 0) {
+		fprintf(stderr, "antidote inject: refusing namespace '%s': only namespaces antidote created "
+				"(" NETNS_PREFIX "<pid>-client|border|server) are used\n", netns_name);
+		goto out;
+	}
+	/* --netns: no --listen, --forward only for the delay line;
+	 * --netns=..-border: neither; --netns=..-client|server: both */
+	bool need_pair = !hex && (!netns || (netns_name && role != NETNS_BORDER));
+	bool bad_use = optind < argc || (hex && (listen || forward || netns)) ||
+		       (need_pair && (!listen || !forward)) ||
+		       (netns && !netns_name && listen) || (netns && netns_name && role == NETNS_BORDER && (listen || forward));
+	if (bad_use) {
+		fprintf(stderr, "antidote inject: give --explain HEX; --listen and --forward; --netns [--forward "
+				"127.0.0.1:P --delay MS]; --netns=antidote-PID-border; or --netns=antidote-PID-client|server "
+				"with --listen and --forward\n");
 		usage(stderr);
 		goto out;
 	}
-	if (!hex) {
-		if (addr_parse(&rc.listen, listen, 53, err, sizeof(err)) ||
-		    addr_parse(&rc.forward, forward, 53, err, sizeof(err))) {
-			fprintf(stderr, "antidote inject: %s\n", err);
-			goto out;
-		}
-		if (!relay_addr_allowed(&rc.listen) || !relay_addr_allowed(&rc.forward)) {
-			fprintf(stderr, "antidote inject: refusing %s: the relay only uses 127.0.0.0/8 and ::1\n",
-				relay_addr_allowed(&rc.listen) ? forward : listen);
-			goto out;
-		}
+	if (netns && geteuid() != 0) {
+		fprintf(stderr, "antidote inject: --netns needs root (network namespaces, raw sockets)\n");
+		status = 1;
+		goto out;
+	}
+	if ((listen && addr_parse(&rc.listen, listen, 53, err, sizeof(err))) ||
+	    (forward && addr_parse(&rc.forward, forward, 53, err, sizeof(err)))) {
+		fprintf(stderr, "antidote inject: %s\n", err);
+		goto out;
+	}
+	/* inside antidote's client/server namespaces the documentation ranges
+	 * are allowed too (checked again, with the namespace, by the relay) */
+	bool in_ns = netns && netns_name && role != NETNS_BORDER;
+	const char *badaddr = NULL;
+	if (listen && !relay_addr_allowed(&rc.listen) && !(in_ns && relay_addr_netns(&rc.listen)))
+		badaddr = listen;
+	else if (forward && !relay_addr_allowed(&rc.forward) && !(in_ns && relay_addr_netns(&rc.forward)))
+		badaddr = forward;
+	if (badaddr) {
+		fprintf(stderr, "antidote inject: refusing %s: the relay only uses 127.0.0.0/8 and ::1%s\n", badaddr,
+			in_ns ? " (and 198.51.100.0/24, 203.0.113.0/24 in antidote's namespaces)" : "");
+		goto out;
 	}
 	if (rules && rules_build(rules)) {
 		fprintf(stderr, "antidote inject: out of memory\n");
@@ -316,7 +506,21 @@ int cmd_inject(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (netns) {
+		struct border_config bc = {.engine = e, .log = logf, .epoch_real_ms = rc.epoch_real_ms,
+					   .stop = &stop_flag};
+		if (netns_name && role != NETNS_BORDER) {
+			rc.engine = inj_engine_profile(e)->n ? e : NULL;
+			rc.log = logf;
+			rc.stop = &stop_flag;
+			status = join_relay(netns_name, &rc);
+		} else {
+			status = run_netns(netns_name, iface, &bc, &rc, forward != NULL);
+		}
+		goto out;
+	}
 	rc.engine = inj_engine_profile(e)->n ? e : NULL;
 	rc.log = logf;
 	rc.stop = &stop_flag;

@@ -124,6 +124,19 @@ bool relay_addr_allowed(const net_addr *a)
 	return false;
 }
 
+bool relay_addr_netns(const net_addr *a)
+{
+	if (addr_family(a) != AF_INET)
+		return false;
+	uint32_t v = ntohl(a->u.in4.sin_addr.s_addr) >> 8;
+	return v == (198u << 16 | 51u << 8 | 100u) || v == (203u << 16 | 0u << 8 | 113u);
+}
+
+static bool allowed(const struct relay_config *c, const net_addr *a)
+{
+	return relay_addr_allowed(a) || (c->netns_ok && relay_addr_netns(a));
+}
+
 int relay_upstream_parse(const char *s, enum relay_upstream *out)
 {
 	if (!strcmp(s, "shared"))
@@ -500,39 +513,11 @@ static void send_ready(struct relay *r, uint64_t now)
 
 /* ---- ground truth ---- */
 
-static void json_str(FILE *f, const char *s, size_t n)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void log_forged(struct relay *r, const struct client *c, const struct qname_view *v,
 		       const struct inj_forged *f, uint64_t send_in, int ip_ttl)
 {
-	FILE *lf = r->c->log;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	char ab[ADDR_STRLEN], ip[64];
-	if (f->type == 28)
-		inet_ntop(AF_INET6, f->addr, ip, sizeof(ip));
-	else
-		inet_ntop(AF_INET, f->addr, ip, sizeof(ip));
-	fprintf(lf, "{\"t\":%lld.%06ld,\"client\":\"%s\",\"txid\":%u,\"qname\":", (long long)ts.tv_sec,
-		ts.tv_nsec / 1000, addr_str(&c->addr, ab), v->txid);
-	json_str(lf, v->name, v->name_len);
-	fprintf(lf, ",\"qtype\":%u,\"injector\":\"%s\",\"type\":\"%s\",\"address\":\"%s\",\"ttl\":%u,"
-		    "\"lead_ms\":%d,\"send_in_ms\":%llu,\"ip_ttl\":%d,\"ipid\":%u,\"df\":%s}\n",
-		v->qtype, f->fp->name, f->type == 28 ? "AAAA" : "A", ip, f->ttl, f->lead_ms,
-		(unsigned long long)send_in, ip_ttl, f->ipid, f->fp->df ? "true" : "false");
+	char ab[ADDR_STRLEN];
+	inj_log_forged(r->c->log, addr_str(&c->addr, ab), v, f, send_in, ip_ttl);
 	r->log_dirty = true;
 }
 
@@ -819,9 +804,10 @@ static int relay_alloc(struct relay *r)
 int relay_run(const struct relay_config *c, struct relay_stats *stats, char *err, size_t errlen)
 {
 	char ab[ADDR_STRLEN];
-	if (!relay_addr_allowed(&c->listen) || !relay_addr_allowed(&c->forward)) {
-		snprintf(err, errlen, "refusing %s: the relay only uses 127.0.0.0/8 and ::1",
-			 addr_str(relay_addr_allowed(&c->listen) ? &c->forward : &c->listen, ab));
+	if (!allowed(c, &c->listen) || !allowed(c, &c->forward)) {
+		snprintf(err, errlen, "refusing %s: the relay only uses 127.0.0.0/8 and ::1%s",
+			 addr_str(allowed(c, &c->listen) ? &c->forward : &c->listen, ab),
+			 c->netns_ok ? " (and 198.51.100.0/24, 203.0.113.0/24 in antidote's namespaces)" : "");
 		return DNS_EINVAL;
 	}
 	if (c->delay_ms < 0 || c->jitter_ms < 0 || c->delay_ms + c->jitter_ms > RELAY_MAX_DELAY_MS ||

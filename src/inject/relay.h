@@ -84,6 +84,10 @@ struct relay_config {
 	enum relay_upstream upstream;  /* default RELAY_UP_SHARED */
 	unsigned up_sockets;           /* shared mode, default 4 (x 65536 IDs) */
 	int64_t epoch_real_ms;         /* 0: scenario time from the relay's start */
+	bool netns_ok;                 /* the caller checked it runs in a namespace
+					* antidote created (lab/netns.h): the lab's
+					* 198.51.100.0/24 and 203.0.113.0/24 are
+					* allowed besides loopback */
 	volatile sig_atomic_t *stop;   /* relay_run returns when *stop != 0 */
 	void (*ready)(const net_addr *bound, void *arg); /* called once bound */
 	void *ready_arg;
@@ -99,8 +103,10 @@ struct relay_stats {
 
 void relay_config_default(struct relay_config *c);
 
-/* True for 127.0.0.0/8 and ::1 -- the only addresses the relay accepts. */
+/* True for 127.0.0.0/8 and ::1 -- the only addresses the relay accepts
+ * (plus, with netns_ok, the two documentation /24s of the namespaces). */
 bool relay_addr_allowed(const net_addr *a);
+bool relay_addr_netns(const net_addr *a);
 
 /* Parses "shared" / "per-client". Returns 0 or DNS_ESYNTAX. */
 int relay_upstream_parse(const char *s, enum relay_upstream *out);

@@ -4,8 +4,11 @@
  *
  *   dnsmulti -s 127.0.0.1:PORT -n NAME [-t A|AAAA|MX|TXT|NUM] [-c COUNT]
  *            [-w WINDOW_MS] [-r REAL_ADDR] [-q]
- * Per reply: "q=I txid=T t_ms=MS len=N an=K flags=XXXX addr=ADDR ttl=TTL"
- * (addr/ttl of the first A/AAAA answer, "-" if none). With -r, a reply is
+ * Per reply: "q=I txid=T t_ms=MS len=N an=K flags=XXXX addr=ADDR ttl=TTL ipttl=H"
+ * (addr/ttl of the first A/AAAA answer, "-" if none; H the IP TTL / hop
+ * limit the reply arrived with, -1 if unknown). The socket is connected to
+ * the server, so every reply counted came from the server's address and
+ * port (or was forged with them). With -r, a reply is
  * "real" when its address is REAL_ADDR (or it has no A/AAAA answer) and
  * "forged" otherwise; the closing line is
  *   "sent=N answered=N first_forged=N real_seen=N forged_total=N
@@ -139,6 +142,11 @@ int main(int argc, char **argv)
 		perror("dnsmulti: socket");
 		return 1;
 	}
+	int one = 1;
+	if (addr_family(&sa) == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
+	else
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
 	srand((unsigned)getpid() ^ (unsigned)time(NULL));
 	long sent = 0, answered = 0, first_forged = 0, real_seen = 0, forged_total = 0, real_after = 0;
 	for (long i = 0; i < count; i++) {
@@ -159,15 +167,27 @@ int main(int argc, char **argv)
 			struct pollfd pfd = {.fd = fd, .events = POLLIN};
 			if (poll(&pfd, 1, (int)left + 1) <= 0)
 				continue;
-			ssize_t n = recv(fd, r, sizeof(r), 0);
+			union {
+				char b[CMSG_SPACE(sizeof(int)) * 2];
+				struct cmsghdr align;
+			} ctl;
+			struct iovec iov = {r, sizeof(r)};
+			struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+					    .msg_controllen = sizeof(ctl.b)};
+			ssize_t n = recvmsg(fd, &mh, 0);
+			int ipttl = -1;
+			for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm))
+				if ((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL) ||
+				    (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT))
+					memcpy(&ipttl, CMSG_DATA(cm), sizeof(ipttl));
 			if (n < 12 || (uint16_t)(r[0] << 8 | r[1]) != id)
 				continue;
 			char addr[64];
 			long ttl;
 			first_addr(r, (size_t)n, addr, sizeof(addr), &ttl);
 			if (!quiet)
-				printf("q=%ld txid=%u t_ms=%.3f len=%zd an=%u flags=%02x%02x addr=%s ttl=%ld\n", i, id,
-				       now_ms() - t0, n, (unsigned)(r[6] << 8 | r[7]), r[2], r[3], addr, ttl);
+				printf("q=%ld txid=%u t_ms=%.3f len=%zd an=%u flags=%02x%02x addr=%s ttl=%ld ipttl=%d\n", i,
+				       id, now_ms() - t0, n, (unsigned)(r[6] << 8 | r[7]), r[2], r[3], addr, ttl, ipttl);
 			if (real) {
 				int is_real = !strcmp(addr, real) || !strcmp(addr, "-");
 				if (nrep == 0 && !is_real)

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# inject_netns — `antidote inject --netns` (root): client, border and server
+# namespaces joined by veths; the injector at the border sniffs UDP/53 and
+# forges replies with the server's address and the profile's IP TTLs while
+# the kernel forwards the real ones. Checks: forged replies come first
+# (behind a 20 ms delay line; without it the race is measured and
+# reported), from the spoofed server address (the client's socket is
+# connected to it), with IP TTL 64 (copied from the query), 169 and 53; the
+# real reply follows; the ground-truth log; the namespaces are gone after
+# SIGINT and after a SIGKILL (removed by the next run as stale); refusal of
+# a namespace antidote did not create, of an antidote-named namespace
+# without its veth, and of non-loopback addresses outside namespaces.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+e2e_init
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "# not root: network namespaces need root; skipping"
+	pass "skipped (not root)"
+	e2e_finish
+fi
+if ! command -v ip >/dev/null; then
+	pass "skipped (no ip from iproute2)"
+	e2e_finish
+fi
+MULTI=$TOOLS/dnsmulti
+[ -x "$MULTI" ] || { fail "tool $MULTI missing (make)"; e2e_finish; }
+
+cat >"$E2E_TMP/fb.zone" <<'Z'
+$ORIGIN facebook.com.
+$TTL 300
+@	IN SOA	ns1 hostmaster 1 7200 3600 1209600 300
+@	IN NS	ns1
+ns1	IN A	192.0.2.53
+www	IN A	192.0.2.11
+Z
+cat >"$E2E_TMP/ok.zone" <<'Z'
+$ORIGIN example.org.
+$TTL 300
+@	IN SOA	ns1 hostmaster 1 7200 3600 1209600 300
+@	IN NS	ns1
+www	IN A	192.0.2.20
+Z
+kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# inj_start ARGS...: starts `inject --netns ARGS`; sets INJ_PID CL BD SV
+inj_start() {
+	"$ANTIDOTE" inject --netns --profile gfw --rules <(echo '*.facebook.com') "$@" \
+		>"$E2E_TMP/inj.out" 2>"$E2E_TMP/inj.err" </dev/null &
+	INJ_PID=$!
+	E2E_PIDS+=("$INJ_PID")
+	for _ in $(seq 50); do
+		grep -q 'ready' "$E2E_TMP/inj.err" 2>/dev/null && break
+		kill -0 "$INJ_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	local line
+	line=$(head -1 "$E2E_TMP/inj.out")
+	CL=$(kv client "$line") BD=$(kv border "$line") SV=$(kv server "$line")
+	[ -n "$CL" ] && grep -q ready "$E2E_TMP/inj.err"
+}
+# srv_start LISTEN: antidote serve in the server namespace
+srv_start() {
+	ip netns exec "$SV" "$ANTIDOTE" serve --listen "$1" --zone "facebook.com=$E2E_TMP/fb.zone" \
+		--zone "example.org=$E2E_TMP/ok.zone" --quiet >"$E2E_TMP/serve.log" 2>&1 &
+	SRV_PID=$!
+	E2E_PIDS+=("$SRV_PID")
+	sleep 0.5
+	kill -0 "$SRV_PID" 2>/dev/null
+}
+stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+c_multi() { ip netns exec "$CL" "$MULTI" -s 203.0.113.2:53 "$@"; }
+
+# --- 1: no delay: the race is measured -----------------------------------
+inj_start --log "$E2E_TMP/truth.jsonl" || { fail "inject --netns did not come up: $(cat "$E2E_TMP/inj.err")"; e2e_finish; }
+pass "namespaces $CL, $BD, $SV created; border injector ready"
+[ "$(ip -n "$BD" -o link show type veth | wc -l)" -eq 2 ] && pass "border holds two veths" || fail "border veths"
+[ "$(ip netns exec "$BD" cat /proc/sys/net/ipv4/ip_forward)" = 1 ] && pass "IPv4 forwarding on in the border" ||
+	fail "forwarding off in the border"
+srv_start 203.0.113.2:53 || { fail "antidote serve in $SV: $(cat "$E2E_TMP/serve.log")"; e2e_finish; }
+out=$(c_multi -n www.facebook.com -c 200 -w 30 -r 192.0.2.11 -q)
+echo "# no delay line: $out"
+ff=$(kv first_forged "$out")
+[ "$(kv real_seen "$out")" -eq 200 ] && [ "$(kv forged_total "$out")" -eq 600 ] &&
+	pass "no delay: 3 forged + the real reply for 200/200 queries (forged first in $ff/200: a bare race)" ||
+	fail "no delay: $out"
+out=$(c_multi -n www.example.org -c 50 -w 30 -r 192.0.2.20 -q)
+[ "$(kv forged_total "$out")" -eq 0 ] && [ "$(kv real_seen "$out")" -eq 50 ] &&
+	pass "uncensored name: only the real answer (50/50)" || fail "uncensored: $out"
+stop "$SRV_PID"
+kill -INT "$INJ_PID"; wait "$INJ_PID"; rc=$?
+[ $rc -eq 0 ] && pass "SIGINT: injector exits 0" || fail "SIGINT: exit $rc"
+grep -q ' 600 forged' "$E2E_TMP/inj.err" && pass "injector counted 600 forged replies" || fail "$(tail -1 "$E2E_TMP/inj.err")"
+left=$(ip netns list | grep -c "^antidote-$INJ_PID-")
+[ "$left" -eq 0 ] && pass "SIGINT: no namespace left behind" || fail "SIGINT: $left namespaces left"
+n=$(grep -c '"client":"198.51.100.2:' "$E2E_TMP/truth.jsonl")
+[ "$n" -eq 600 ] && pass "ground-truth log: 600 lines from client 198.51.100.2" || fail "log has $n lines"
+
+# --- 2: 20 ms delay line in the server namespace ---------------------------
+inj_start --forward 127.0.0.1:5353 --delay 20 || { fail "inject --netns --delay: $(cat "$E2E_TMP/inj.err")"; e2e_finish; }
+srv_start 127.0.0.1:5353 || { fail "serve behind the delay line: $(cat "$E2E_TMP/serve.log")"; e2e_finish; }
+out=$(c_multi -n www.facebook.com -c 100 -w 120 -r 192.0.2.11)
+sum=$(echo "$out" | tail -1)
+echo "# delay 20 ms: $sum"
+ff=$(kv first_forged "$sum") ra=$(kv real_after_forged "$sum")
+[ "$ff" -eq 100 ] && pass "forged reply first for 100/100 censored queries" || fail "forged first $ff/100"
+[ "$(kv real_seen "$sum")" -eq 100 ] && [ "$ra" -eq 100 ] && pass "real reply follows (100/100)" ||
+	fail "real after forged $ra/100"
+# every reply came through a socket connected to 203.0.113.2:53: forged ones carry that source
+f64=$(echo "$out" | grep -v 'addr=192.0.2.11 ' | grep -c 'flags=8180 .* ipttl=64$')
+f169=$(echo "$out" | grep -v 'addr=192.0.2.11 ' | grep -c ' ipttl=169$')
+f53=$(echo "$out" | grep -v 'addr=192.0.2.11 ' | grep -c ' ipttl=53$')
+real=$(echo "$out" | grep 'addr=192.0.2.11 ' | grep -c ' ipttl=63$')
+[ "$f64" -eq 100 ] && [ "$f169" -eq 100 ] && [ "$f53" -eq 100 ] &&
+	pass "IP TTLs of the forged replies: 64 (copied) / 169 / 53, 100 each, from 203.0.113.2:53" ||
+	fail "forged IP TTLs 64:$f64 169:$f169 53:$f53"
+[ "$real" -eq 100 ] && pass "real replies arrive with IP TTL 63 (one forwarding hop)" || fail "real IP TTL 63: $real"
+t_real=$(echo "$out" | grep 'addr=192.0.2.11 ' | sed -n 's/.*t_ms=\([0-9.]*\).*/\1/p' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "# median real reply after ${t_real} ms"
+awk -v t="$t_real" 'BEGIN { exit !(t >= 39 && t < 200) }' && pass "real reply delayed ~40 ms (median ${t_real} ms)" ||
+	fail "real reply median ${t_real} ms"
+
+# --- 3: a crash leaves namespaces; the next run removes them ---------------
+stop "$SRV_PID"
+kill -KILL "$INJ_PID"; wait "$INJ_PID" 2>/dev/null
+dead=$INJ_PID
+[ "$(ip netns list | grep -c "^antidote-$dead-")" -eq 3 ] && pass "SIGKILL leaves 3 stale namespaces" ||
+	fail "after SIGKILL: $(ip netns list | grep -c "^antidote-$dead-")"
+inj_start || fail "inject after a crash: $(cat "$E2E_TMP/inj.err")"
+grep -q "removed stale namespace antidote-$dead-" "$E2E_TMP/inj.err" && pass "stale namespaces reported removed" ||
+	fail "no stale removal message"
+[ "$(ip netns list | grep -c "^antidote-$dead-")" -eq 0 ] && pass "stale namespaces of pid $dead gone" ||
+	fail "stale namespaces remain"
+stop "$INJ_PID"
+
+# --- 4: refusals -----------------------------------------------------------
+other=e2e-notours-$$
+ip netns add "$other"
+"$ANTIDOTE" inject --netns="$other" 2>"$E2E_TMP/r1"; rc=$?
+[ $rc -eq 2 ] && grep -q 'only namespaces antidote created' "$E2E_TMP/r1" &&
+	pass "namespace '$other' refused (exit 2)" || fail "foreign namespace: rc $rc $(cat "$E2E_TMP/r1")"
+ip netns del "$other"
+fake=antidote-$$-border # our shell is alive, but the namespace has no veth of antidote's
+ip netns add "$fake"
+"$ANTIDOTE" inject --netns="$fake" 2>"$E2E_TMP/r2"; rc=$?
+[ $rc -eq 2 ] && grep -q 'no veth' "$E2E_TMP/r2" && pass "antidote-named namespace without its veth refused" ||
+	fail "fake namespace: rc $rc $(cat "$E2E_TMP/r2")"
+ip netns del "$fake"
+"$ANTIDOTE" inject --listen 198.51.100.1:53 --forward 127.0.0.1:53 2>"$E2E_TMP/r3"; rc=$?
+[ $rc -eq 2 ] && grep -q 'only uses 127.0.0.0/8' "$E2E_TMP/r3" &&
+	pass "198.51.100.1 refused outside namespaces (exit 2)" || fail "non-loopback outside namespaces: rc $rc"
+"$ANTIDOTE" inject --netns --listen 127.0.0.1:53 --forward 127.0.0.1:54 2>/dev/null; rc=$?
+[ $rc -eq 2 ] && pass "--netns with --listen: usage error" || fail "--netns --listen: rc $rc"
+[ "$(ip netns list | grep -c '^antidote-')" -eq 0 ] || echo "# note: other antidote namespaces exist (other runs)"
+e2e_finish

@@ -1,0 +1,87 @@
+/* test_netns — namespace names and interface names (no root needed): only
+ * "antidote-<pid>-<role>" parses; the topology's names fit IF_NAMESIZE. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dns/err.h"
+#include "lab/netns.h"
+
+static void test_parse_name(void **state)
+{
+	(void)state;
+	pid_t pid;
+	enum netns_role role;
+	assert_int_equal(netns_parse_name("antidote-1234-border", &pid, &role), 0);
+	assert_int_equal(pid, 1234);
+	assert_int_equal(role, NETNS_BORDER);
+	assert_int_equal(netns_parse_name("antidote-7-client", &pid, &role), 0);
+	assert_int_equal(role, NETNS_CLIENT);
+	assert_int_equal(netns_parse_name("antidote-99-server", NULL, &role), 0);
+	assert_int_equal(role, NETNS_SERVER);
+	const char *bad[] = {"", "antidote-", "antidote--border", "antidote-12-", "antidote-12-borderx",
+			     "antidote-12border", "xantidote-12-border", "antidote-0-border", "antidote-012-border",
+			     "antidote-12-Border", "antidote-99999999999-border", "antidote-1a-border",
+			     "antidote-probe-x", "default", "antidote-12-border/../x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(netns_parse_name(bad[i], &pid, &role), DNS_ESYNTAX);
+}
+
+static void test_topo_names(void **state)
+{
+	(void)state;
+	struct netns_topo t;
+	netns_topo_init(&t, 4194304);
+	assert_string_equal(t.name[NETNS_CLIENT], "antidote-4194304-client");
+	assert_string_equal(t.name[NETNS_BORDER], "antidote-4194304-border");
+	assert_string_equal(t.name[NETNS_SERVER], "antidote-4194304-server");
+	assert_string_equal(t.ifname[NETNS_IF_BORDER_C], "ad4194304bc");
+	for (int i = 0; i < NETNS_NIFS; i++)
+		assert_true(strlen(t.ifname[i]) < IF_NAMESIZE);
+	for (int i = 0; i < NETNS_NROLES; i++) {
+		pid_t pid;
+		enum netns_role r;
+		assert_int_equal(netns_parse_name(t.name[i], &pid, &r), 0);
+		assert_int_equal(pid, 4194304);
+		assert_int_equal((int)r, i);
+		assert_int_equal(t.fd[i], -1);
+	}
+	assert_false(t.created);
+	netns_destroy(&t); /* never created: nothing happens */
+	assert_string_equal(netns_role_name(NETNS_BORDER), "border");
+}
+
+static void test_check_refuses(void **state)
+{
+	(void)state;
+	char err[256], ifn[IF_NAMESIZE];
+	enum netns_role role;
+	assert_int_equal(netns_check_border("mynet", NULL, ifn, err, sizeof(err)), DNS_EINVAL);
+	assert_non_null(strstr(err, "antidote created"));
+	assert_int_equal(netns_check_border("antidote-5-client", NULL, ifn, err, sizeof(err)), DNS_EINVAL);
+	assert_int_equal(netns_check_joined("other", &role, err, sizeof(err)), DNS_EINVAL);
+	/* our own pid is alive, but this namespace has no ad<pid>bc veth */
+	char name[64];
+	snprintf(name, sizeof(name), "antidote-%d-border", (int)getpid());
+	assert_int_equal(netns_check_border(name, NULL, ifn, err, sizeof(err)), DNS_EINVAL);
+	assert_non_null(strstr(err, "no veth"));
+	assert_int_equal(netns_check_border(name, "eth0", ifn, err, sizeof(err)), DNS_EINVAL);
+	assert_non_null(strstr(err, "refusing interface 'eth0'"));
+	assert_false(netns_is_veth("lo"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_name),
+		cmocka_unit_test(test_topo_names),
+		cmocka_unit_test(test_check_refuses),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
