@@ -1,6 +1,7 @@
 /* child — lab child processes and temporary directory (see child.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,12 @@
 static struct child children[CHILD_MAX];
 static pid_t group;
 static char tempdir[256];
+static int spawn_netns = -1;
+
+void child_set_netns(int nsfd)
+{
+	spawn_netns = nsfd;
+}
 
 struct child *child_spawn(const char *name, char *const argv[], const char *log_path, char *err, size_t errlen)
 {
@@ -62,6 +69,11 @@ struct child *child_spawn(const char *name, char *const argv[], const char *log_
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
+		if (spawn_netns >= 0 && setns(spawn_netns, CLONE_NEWNET) < 0) {
+			int e = errno;
+			(void)!write(pfd[1], &e, sizeof(e));
+			_exit(127);
+		}
 		int nul = open("/dev/null", O_RDONLY);
 		if (nul >= 0)
 			dup2(nul, 0);

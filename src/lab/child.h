@@ -30,6 +30,11 @@ struct child {
  * or NULL with a message in err. */
 struct child *child_spawn(const char *name, char *const argv[], const char *log_path, char *err, size_t errlen);
 
+/* Network namespace of the children spawned from now on: nsfd is an open
+ * /run/netns/NAME (lab/netns.h) that each child joins with setns(2) before
+ * exec; -1 (the default) = the lab's own. The fd stays the caller's. */
+void child_set_netns(int nsfd);
+
 /* True while c runs (reaps it when it has exited). */
 bool child_alive(struct child *c);
 /* SIGSTOP / SIGCONT one child. */

@@ -9,9 +9,19 @@
  * fault window lines up with the users' clock exactly.
  * Order: zones -> servers abroad/domestic -> resolvers (ready when they
  * answer "cn SOA", which never crosses the border) -> relay -> users.
- * Namespace mode (later) swaps only the plumbing: servers abroad in one
- * network namespace, resolvers and users in another, the injector on the
- * veth between them; internet, users, report and the resolver kinds stay. */
+ * Namespace mode (--netns, root) swaps only the plumbing (lab/netns.h):
+ *   server ns  the servers abroad on 127.0.0.1:P behind a delay line (`antidote
+ *              inject --netns=..-server --profile none --delay D`) listening on
+ *              203.0.113.2:53: the kernel has no netem, so the ocean is a relay;
+ *   border ns  `antidote inject --netns=..-border`: sniffs UDP/53 on the
+ *              client-facing veth, forges from a raw socket, the kernel forwards;
+ *   client ns  resolvers, the domestic server (inside the border, as in relay
+ *              mode where domestic traffic never crosses it) and the users (the
+ *              lab's own sockets are made in the client namespace).
+ * Children join their namespace with setns before exec (child_set_netns);
+ * readiness probes go out from the client namespace. The namespaces are
+ * removed by cleanup(), Ctrl-C included; stale ones of a crashed run at the
+ * next start. Internet, users, report and the resolver kinds stay. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -34,10 +44,12 @@
 #include "inject/rules.h"
 #include "lab/child.h"
 #include "lab/internet.h"
+#include "lab/netns.h"
 #include "lab/report.h"
 #include "lab/resolvers.h"
 #include "lab/rng.h"
 #include "lab/users.h"
+#include "util/log.h"
 
 /* ---- scenarios ---- */
 
@@ -106,7 +118,12 @@ static void usage(FILE *f)
 		"  --svg FILE         write a timeline of the forged share per resolver\n"
 		"  --keep             keep the temporary directory (zones, configs, logs)\n"
 		"  --quiet            no progress line\n"
-		"Everything runs on 127.0.0.0/8; every child process is stopped on exit, Ctrl-C included.\n",
+		"  --netns            namespace mode (root): client, border and server network namespaces\n"
+		"                     joined by veths (198.51.100.0/24, 203.0.113.0/24); the injector sniffs\n"
+		"                     at the border and forges with raw sockets while the kernel forwards;\n"
+		"                     the servers abroad sit behind a --delay line in their namespace\n"
+		"Everything runs on 127.0.0.0/8 (or in antidote's own namespaces); every child process is\n"
+		"stopped on exit, Ctrl-C included.\n",
 		INTERNET_MAXSITES);
 }
 
@@ -114,6 +131,8 @@ static void usage(FILE *f)
 
 static volatile sig_atomic_t stop_sig;
 static bool keep_temp;
+static bool use_netns;
+static struct netns_topo topo;
 
 static void on_signal(int sig)
 {
@@ -123,6 +142,8 @@ static void on_signal(int sig)
 static void cleanup(void)
 {
 	child_kill_all();
+	if (use_netns)
+		netns_destroy(&topo);
 	child_rmtemp(keep_temp);
 }
 
@@ -209,15 +230,23 @@ static uint16_t pick_port(struct rng *r)
 	return 0;
 }
 
-/* Sends "qname SOA" to 127.0.0.1:port until any reply comes, the child
- * dies, or timeout_ms passes. */
-static bool wait_ready(uint16_t port, const char *qname, struct child *c, int timeout_ms)
+/* A UDP socket of the lab: in the client namespace in namespace mode. */
+static int lab_udp_socket(void)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (use_netns)
+		return netns_socket(topo.fd[NETNS_CLIENT], AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+/* Sends "qname SOA" to ip:port (ip in host order; from the client
+ * namespace in namespace mode) until any reply comes, the child dies, or
+ * timeout_ms passes. */
+static bool wait_ready(uint32_t ip, uint16_t port, const char *qname, struct child *c, int timeout_ms)
+{
+	int fd = lab_udp_socket();
 	if (fd < 0)
 		return false;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(ip)};
 	uint8_t q[300] = {0x4c, 0x41, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
 	size_t o = 12;
 	for (const char *p = qname; *p;) {
@@ -250,18 +279,19 @@ static bool wait_ready(uint16_t port, const char *qname, struct child *c, int ti
 	return ok;
 }
 
-static struct child *start_checked(const char *name, char **argv, const char *dir, uint16_t port, const char *probe,
-				   char *err, size_t errlen)
+static struct child *start_checked(const char *name, char **argv, const char *dir, uint32_t ip, uint16_t port,
+				   const char *probe, char *err, size_t errlen)
 {
 	char log[PATH_MAX];
 	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
 	struct child *c = child_spawn(name, argv, log, err, errlen);
 	if (!c)
 		return NULL;
-	if (!wait_ready(port, probe, c, 8000)) {
+	if (!wait_ready(ip, port, probe, c, 8000)) {
 		char tail[600];
 		child_log_tail(c, tail, sizeof(tail));
-		snprintf(err, errlen, "%s did not come up on 127.0.0.1:%u%s%s", name, port, tail[0] ? ": " : "", tail);
+		snprintf(err, errlen, "%s did not come up on %u.%u.%u.%u:%u%s%s", name, ip >> 24, ip >> 16 & 255,
+			 ip >> 8 & 255, ip & 255, port, tail[0] ? ": " : "", tail);
 		child_kill(c, 200);
 		return NULL;
 	}
@@ -390,7 +420,7 @@ struct lab_opts {
 	double duration, fault_start, fault_len;
 	unsigned delay_ms, forged_ttl;
 	const char *resolvers, *data, *json, *svg;
-	bool quiet;
+	bool quiet, netns;
 };
 
 static bool parse_num(const char *s, double lo, double hi, double *out)
@@ -407,7 +437,7 @@ static bool parse_num(const char *s, double lo, double hi, double *out)
 static int parse_opts(int argc, char **argv, struct lab_opts *o)
 {
 	enum { O_SITES = 256, O_SEED, O_RATE, O_DUR, O_FSTART, O_FLEN, O_DELAY, O_FTTL, O_SCALE, O_ZIPF, O_TIMEOUT,
-	       O_RES, O_DATA, O_JSON, O_SVG, O_KEEP, O_QUIET, O_DOM, O_LISTED, O_AAAA, O_HELP };
+	       O_RES, O_DATA, O_JSON, O_SVG, O_KEEP, O_QUIET, O_DOM, O_LISTED, O_AAAA, O_NETNS, O_HELP };
 	static const struct option lo[] = {
 		{"sites", required_argument, NULL, O_SITES}, {"seed", required_argument, NULL, O_SEED},
 		{"rate", required_argument, NULL, O_RATE}, {"duration", required_argument, NULL, O_DUR},
@@ -419,6 +449,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		{"svg", required_argument, NULL, O_SVG}, {"keep", no_argument, NULL, O_KEEP},
 		{"quiet", no_argument, NULL, O_QUIET}, {"domestic", required_argument, NULL, O_DOM},
 		{"listed", required_argument, NULL, O_LISTED}, {"aaaa", required_argument, NULL, O_AAAA},
+		{"netns", no_argument, NULL, O_NETNS},
 		{"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
 	};
 	internet_opts_default(&o->net);
@@ -452,6 +483,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		case O_SVG: o->svg = optarg; break;
 		case O_KEEP: keep_temp = true; break;
 		case O_QUIET: o->quiet = true; break;
+		case O_NETNS: o->netns = true; break;
 		case O_DOM: ok = parse_num(optarg, 0, 100, &v); o->net.domestic_pct = (unsigned)v; break;
 		case O_LISTED: ok = parse_num(optarg, 0, 100, &v); o->net.listed_pct = (unsigned)v; break;
 		case O_AAAA: ok = parse_num(optarg, 0, 100, &v); o->users.aaaa_pct = (unsigned)v; break;
@@ -501,7 +533,7 @@ struct lab {
 	struct rules *rules;
 	struct report rep;
 	struct users *users;
-	struct child *abroad, *domestic, *relay;
+	struct child *abroad, *domestic, *relay, *delayline;
 	uint16_t port_abroad, port_domestic, port_relay;
 	unsigned nres;
 	struct {
@@ -527,6 +559,23 @@ static bool kind_selected(const char *list, const char *name)
 		p = e ? e + 1 : NULL;
 	}
 	return false;
+}
+
+/* Namespace mode: the delay line in the server namespace, 203.0.113.2:53
+ * -> the servers abroad on 127.0.0.1:port there, --delay each way. */
+static int start_delayline(struct lab *L, uint16_t port, char *err, size_t errlen)
+{
+	char ns[80], fwd[64], delay[16], seed[24];
+	snprintf(ns, sizeof(ns), "--netns=%s", topo.name[NETNS_SERVER]);
+	snprintf(fwd, sizeof(fwd), "127.0.0.1:%u", port);
+	snprintf(delay, sizeof(delay), "%u", L->o.delay_ms);
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)L->o.net.seed);
+	char *argv[] = {L->self, "inject", ns, "--listen", NETNS_SERVER_IP ":53", "--forward", fwd, "--profile",
+			"none", "--delay", delay, "--seed", seed, NULL};
+	struct in_addr ip;
+	inet_pton(AF_INET, NETNS_SERVER_IP, &ip);
+	L->delayline = start_checked("delayline", argv, L->dir, ntohl(ip.s_addr), 53, "com", err, errlen);
+	return L->delayline ? 0 : -1;
 }
 
 static int start_servers(struct lab *L, char *err, size_t errlen)
@@ -567,8 +616,23 @@ static int start_servers(struct lab *L, char *err, size_t errlen)
 			argv[a++] = files[i];
 		}
 		argv[a] = NULL;
-		struct child *c = start_checked(side ? "domestic" : "abroad", argv, L->dir, port, side ? "cn" : "com",
-						err, errlen);
+		struct child *c;
+		if (use_netns && !side) {
+			/* abroad: in the server namespace, probed through its delay line */
+			char log[PATH_MAX];
+			snprintf(log, sizeof(log), "%s/abroad.log", L->dir);
+			child_set_netns(topo.fd[NETNS_SERVER]);
+			c = child_spawn("abroad", argv, log, err, errlen);
+			child_set_netns(-1);
+			if (c && start_delayline(L, port, err, errlen) < 0)
+				c = NULL;
+		} else {
+			if (use_netns)
+				child_set_netns(topo.fd[NETNS_CLIENT]);
+			c = start_checked(side ? "domestic" : "abroad", argv, L->dir, INADDR_LOOPBACK, port,
+					  side ? "cn" : "com", err, errlen);
+			child_set_netns(-1);
+		}
 		free(argv);
 		if (!c)
 			goto out;
@@ -589,7 +653,9 @@ out:
 static int start_resolvers(struct lab *L, char *err, size_t errlen)
 {
 	struct resolvers_env env = {.dir = L->dir, .self = L->self, .datadir = L->data,
-				    .border_port = L->port_relay, .domestic_port = L->port_domestic, .net = &L->net};
+				    .border_port = use_netns ? 53 : L->port_relay,
+				    .border_ip = use_netns ? NETNS_SERVER_IP : NULL,
+				    .domestic_port = L->port_domestic, .net = &L->net};
 	for (unsigned i = 0; i < resolver_nkinds && L->nres < REPORT_MAXRES; i++) {
 		const struct resolver_kind *k = &resolver_kinds[i];
 		if (!kind_selected(L->o.resolvers, k->name))
@@ -605,8 +671,11 @@ static int start_resolvers(struct lab *L, char *err, size_t errlen)
 		 * forgets clients idle for 10 s (relay.h) */
 		env.src_port_lo = 0;
 		char e2[1024];
+		if (use_netns)
+			child_set_netns(topo.fd[NETNS_CLIENT]);
 		struct child *c = port ? k->start(&env, port, e2, sizeof(e2)) : NULL;
-		if (c && !wait_ready(port, "cn", c, 8000)) {
+		child_set_netns(-1);
+		if (c && !wait_ready(INADDR_LOOPBACK, port, "cn", c, 8000)) {
 			char tail[600];
 			child_log_tail(c, tail, sizeof(tail));
 			snprintf(e2, sizeof(e2), "did not answer on 127.0.0.1:%u%s%s", port, tail[0] ? ": " : "", tail);
@@ -643,18 +712,23 @@ static int start_relay(struct lab *L, int64_t epoch_ms, char *err, size_t errlen
 	snprintf(pa, sizeof(pa), "%s/gfw-injector3-pool-a.txt", L->data);
 	snprintf(p6, sizeof(p6), "%s/gfw-injector3-pool-aaaa.txt", L->data);
 	snprintf(L->inj_log, sizeof(L->inj_log), "%s/inject.jsonl", L->dir);
-	char *argv[40];
+	char *argv[40], nsopt[80];
 	int a = 0;
 	argv[a++] = L->self;
 	argv[a++] = "inject";
-	argv[a++] = "--listen";
-	argv[a++] = listen;
-	argv[a++] = "--forward";
-	argv[a++] = fwd;
+	if (use_netns) {
+		snprintf(nsopt, sizeof(nsopt), "--netns=%s", topo.name[NETNS_BORDER]);
+		argv[a++] = nsopt;
+	} else {
+		argv[a++] = "--listen";
+		argv[a++] = listen;
+		argv[a++] = "--forward";
+		argv[a++] = fwd;
+		argv[a++] = "--delay";
+		argv[a++] = delay;
+	}
 	argv[a++] = "--profile";
 	argv[a++] = (char *)L->o.sc->profile;
-	argv[a++] = "--delay";
-	argv[a++] = delay;
 	argv[a++] = "--seed";
 	argv[a++] = seed;
 	argv[a++] = "--gfwlist";
@@ -684,8 +758,31 @@ static int start_relay(struct lab *L, int64_t epoch_ms, char *err, size_t errlen
 		argv[a++] = wt;
 	}
 	argv[a] = NULL;
+	if (use_netns) {
+		/* the border injector only watches: ready when it says so */
+		char log[PATH_MAX];
+		snprintf(log, sizeof(log), "%s/inject.log", L->dir);
+		L->relay = child_spawn("inject", argv, log, err, errlen);
+		double end = mono_s() + 8;
+		while (L->relay && !stop_sig && mono_s() < end && child_alive(L->relay)) {
+			char tail[600];
+			child_log_tail(L->relay, tail, sizeof(tail));
+			if (strstr(tail, "injector ready"))
+				return 0;
+			sleep_ms(20);
+		}
+		if (L->relay) {
+			char tail[600];
+			child_log_tail(L->relay, tail, sizeof(tail));
+			snprintf(err, errlen, "the border injector did not come up%s%s", tail[0] ? ": " : "", tail);
+			child_kill(L->relay, 200);
+			L->relay = NULL;
+		}
+		return -1;
+	}
 	/* probe with a name no rule matches and no zone holds */
-	L->relay = start_checked("inject", argv, L->dir, L->port_relay, "lab-ready.invalid", err, errlen);
+	L->relay = start_checked("inject", argv, L->dir, INADDR_LOOPBACK, L->port_relay, "lab-ready.invalid", err,
+				 errlen);
 	return L->relay ? 0 : -1;
 }
 
@@ -831,6 +928,21 @@ int cmd_lab(int argc, char **argv)
 				"blocklist) in %s\n",
 			L.o.sc->name, L.net.n, L.net.counts[SITE_CHINALIST] + L.net.counts[SITE_CN],
 			L.net.counts[SITE_GFWLIST], L.net.counts[SITE_GENERATED], nblocked, L.dir);
+	if (L.o.netns) {
+		if (geteuid() != 0) {
+			snprintf(err, sizeof(err), "--netns needs root (network namespaces, raw sockets)");
+			goto fail;
+		}
+		netns_cleanup_stale();
+		netns_topo_init(&topo, getpid());
+		use_netns = true;
+		if (netns_create(&topo, err, sizeof(err)) < 0)
+			goto fail;
+		if (!L.o.quiet)
+			fprintf(stderr, "namespaces %s (resolvers, users, domestic server), %s (injector), %s (servers "
+					"abroad behind a %u ms delay line)\n",
+				topo.name[NETNS_CLIENT], topo.name[NETNS_BORDER], topo.name[NETNS_SERVER], L.o.delay_ms);
+	}
 	if (start_servers(&L, err, sizeof(err)) < 0)
 		goto fail;
 
@@ -869,7 +981,15 @@ int cmd_lab(int argc, char **argv)
 					      .addr = {.sin_family = AF_INET, .sin_port = htons(L.res[i].port),
 						       .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}};
 	}
-	if (!(L.users = users_new(&L.o.users, &L.net, tg, L.nres, r, err, sizeof(err))))
+	int oldns = -1;
+	if (use_netns && netns_enter(topo.fd[NETNS_CLIENT], &oldns) < 0) {
+		snprintf(err, sizeof(err), "cannot enter %s: %s", topo.name[NETNS_CLIENT], strerror(errno));
+		goto fail;
+	}
+	L.users = users_new(&L.o.users, &L.net, tg, L.nres, r, err, sizeof(err));
+	if (oldns >= 0 && netns_return(oldns) < 0)
+		fatal("cannot leave %s", topo.name[NETNS_CLIENT]);
+	if (!L.users)
 		goto fail;
 	/* the users start at the CLOCK_REALTIME instant epoch_ms, which is the
 	 * relay's scenario time 0 (--epoch-ms): the fault windows line up */
@@ -893,8 +1013,13 @@ int cmd_lab(int argc, char **argv)
 		fprintf(stderr, "resolvers:");
 		for (unsigned i = 0; i < L.nres; i++)
 			fprintf(stderr, " %s (127.0.0.1:%u)", L.res[i].kind->name, L.res[i].port);
-		fprintf(stderr, "; border relay 127.0.0.1:%u; servers abroad :%u, domestic :%u\n", L.port_relay,
-			L.port_abroad, L.port_domestic);
+		if (use_netns)
+			fprintf(stderr, " in %s; border injector on %s; servers abroad " NETNS_SERVER_IP ":53 (delay line "
+					"-> 127.0.0.1:%u), domestic 127.0.0.1:%u\n",
+				topo.name[NETNS_CLIENT], topo.ifname[NETNS_IF_BORDER_C], L.port_abroad, L.port_domestic);
+		else
+			fprintf(stderr, "; border relay 127.0.0.1:%u; servers abroad :%u, domestic :%u\n", L.port_relay,
+				L.port_abroad, L.port_domestic);
 	}
 	run_timeline(&L);
 	if (stop_sig)

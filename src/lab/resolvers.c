@@ -36,7 +36,7 @@ int resolvers_write_routes(const struct resolvers_env *env, FILE *f)
 		fprintf(f, "server=/%s/127.0.0.1#%u\n", s->zone, env->domestic_port);
 		n++;
 	}
-	fprintf(f, "server=127.0.0.1#%u\n", env->border_port);
+	fprintf(f, "server=%s#%u\n", env->border_ip ? env->border_ip : "127.0.0.1", env->border_port);
 	return n + 1;
 }
 
@@ -69,7 +69,8 @@ int resolvers_write_unbound(const struct resolvers_env *env, uint16_t port, FILE
 		fprintf(f, "forward-zone:\n  name: \"%s\"\n  forward-addr: 127.0.0.1@%u\n", s->zone, env->domestic_port);
 		n++;
 	}
-	fprintf(f, "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@%u\n", env->border_port);
+	fprintf(f, "forward-zone:\n  name: \".\"\n  forward-addr: %s@%u\n",
+		env->border_ip ? env->border_ip : "127.0.0.1", env->border_port);
 	return n + 1;
 }
 
@@ -232,7 +233,7 @@ static struct child *antidote_start(const struct resolvers_env *env, uint16_t po
 	if (!close_conf(f, routes, err, errlen))
 		return NULL;
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
-	snprintf(up, sizeof(up), "127.0.0.1:%u", env->border_port);
+	snprintf(up, sizeof(up), "%s:%u", env->border_ip ? env->border_ip : "127.0.0.1", env->border_port);
 	snprintf(log, sizeof(log), "%s/%s.log", env->dir, name);
 	char bogus[4096];
 	snprintf(bogus, sizeof(bogus), "%s/chinadns-forged-iplist.txt", env->datadir);

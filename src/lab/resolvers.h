@@ -29,7 +29,9 @@ struct resolvers_env {
 	const char *dir;           /* the lab's temp dir */
 	const char *self;          /* the antidote binary */
 	const char *datadir;       /* lists (bogus-ip list for antidote-fixed) */
-	uint16_t border_port;      /* the relay on 127.0.0.1 */
+	uint16_t border_port;      /* the relay on 127.0.0.1 (or border_ip) */
+	const char *border_ip;     /* NULL: 127.0.0.1; namespace mode: the
+				    * server abroad, 203.0.113.2 */
 	uint16_t domestic_port;    /* the domestic server on 127.0.0.1 */
 	uint16_t src_port_lo;      /* if not 0: outgoing queries from source ports
 				    * [src_port_lo, src_port_lo + 255] only (the
