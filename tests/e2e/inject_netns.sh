@@ -5,8 +5,8 @@
 # the kernel forwards the real ones. Checks: forged replies come first
 # (behind a 20 ms delay line; without it the race is measured and
 # reported), from the spoofed server address (the client's socket is
-# connected to it), with IP TTL 64 (copied from the query), 169 and 53; the
-# real reply follows; the ground-truth log; the namespaces are gone after
+# connected to it), with IP TTL 64 (copied from the query), 169 and 53, and
+# on the wire the profile's IP IDs and DF; the real reply follows; the ground-truth log; the namespaces are gone after
 # SIGINT and after a SIGKILL (removed by the next run as stale); refusal of
 # a namespace antidote did not create, of an antidote-named namespace
 # without its veth, and of non-loopback addresses outside namespaces.
@@ -119,6 +119,26 @@ t_real=$(echo "$out" | grep 'addr=192.0.2.11 ' | sed -n 's/.*t_ms=\([0-9.]*\).*/
 echo "# median real reply after ${t_real} ms"
 awk -v t="$t_real" 'BEGIN { exit !(t >= 39 && t < 200) }' && pass "real reply delayed ~40 ms (median ${t_real} ms)" ||
 	fail "real reply median ${t_real} ms"
+
+# IP ID and DF on the wire (a raw socket in the client namespace sees them)
+if [ -x "$TOOLS/udpsniff" ]; then
+	ip netns exec "$CL" "$TOOLS/udpsniff" -p 53 -c 80 -w 3000 >"$E2E_TMP/sniff" 2>&1 &
+	sn=$!
+	for _ in $(seq 30); do grep -q ready "$E2E_TMP/sniff" && break; sleep 0.1; done
+	c_multi -n www.facebook.com -c 20 -w 100 -r 192.0.2.11 -q >/dev/null
+	wait $sn
+	g2=$(grep -c 'src=203.0.113.2:53 .* ttl=169 id=0 df=1 ' "$E2E_TMP/sniff")
+	g3=$(grep 'src=203.0.113.2:53 .* ttl=53 ' "$E2E_TMP/sniff" | sed -n 's/.* id=\([0-9]*\) df=0 .*/\1/p' |
+		awk 'NR > 1 && $1 == prev + 1 { inc++ } { prev = $1 } END { print inc + 0 }')
+	g1=$(grep 'src=203.0.113.2:53 .* ttl=64 ' "$E2E_TMP/sniff" | grep -c ' df=0 ')
+	g1ids=$(grep 'src=203.0.113.2:53 .* ttl=64 ' "$E2E_TMP/sniff" | sed -n 's/.* id=\([0-9]*\) .*/\1/p' | sort -u | wc -l)
+	[ "$g2" -eq 20 ] && pass "gfw2 on the wire: IP ID 0, DF set (20/20)" || fail "gfw2 IP ID 0 + DF: $g2/20"
+	[ "$g3" -eq 19 ] && pass "gfw3 on the wire: IP ID +1 per reply, DF clear (19 steps)" || fail "gfw3 IP ID steps $g3/19"
+	[ "$g1" -eq 20 ] && [ "$g1ids" -ge 18 ] && pass "gfw1 on the wire: DF clear, random IP IDs ($g1ids distinct)" ||
+		fail "gfw1: df=0 $g1/20, $g1ids distinct IDs"
+else
+	fail "tool $TOOLS/udpsniff missing"
+fi
 
 # --- 3: a crash leaves namespaces; the next run removes them ---------------
 stop "$SRV_PID"
