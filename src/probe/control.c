@@ -82,7 +82,7 @@ static int send_job(struct conn *c, size_t job, control_get_fn *get, void *arg)
 }
 
 long control_fetch(const net_addr *srv, unsigned nconn, size_t n, control_get_fn *get, void *arg,
-		   struct verdict_ctl *out, int timeout_ms, char *err, size_t errlen)
+		   struct judge_ctl *out, int timeout_ms, char *err, size_t errlen)
 {
 	if (nconn < 1)
 		nconn = 1;
@@ -184,7 +184,7 @@ long control_fetch(const net_addr *srv, unsigned nconn, size_t n, control_get_fn
 					out[job].ok = true;
 					out[job].rcode = (uint16_t)msg_flags_rcode(rep.flags);
 					out[job].naddr = rep.naddr;
-					out[job].set = verdict_set_hash(rep.addr, rep.naddr);
+					out[job].set = judge_set_hash(rep.addr, rep.naddr);
 					c->out[id] = SIZE_MAX;
 					c->nout--;
 					answered++;

@@ -18,7 +18,7 @@
 #include "probe/prober.h"
 #include "probe/rulekind.h"
 #include "probe/store.h"
-#include "probe/verdict.h"
+#include "probe/judge.h"
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig)
@@ -36,7 +36,7 @@ struct run {
 	bool kinds;           /* each name is a base; probe RK_NVAR variants */
 	unsigned nvar;
 	size_t njobs, next;
-	struct verdict_ctl *ctl; /* per (name, variant); NULL without --control */
+	struct judge_ctl *ctl; /* per (name, variant); NULL without --control */
 	uint16_t *kforged, *kknown; /* per (name, target) in kinds mode */
 	struct fp_table fp;
 	struct store *db;
@@ -148,7 +148,7 @@ static void put_reply(FILE *f, const struct probe_reply *p, unsigned cls, int in
 			break;
 		s = sp + 1;
 	}
-	fprintf(f, "],\"other\":%u,\"class\":\"%s\"", p->nother, reply_class_name((enum reply_class)cls));
+	fprintf(f, "],\"other\":%u,\"class\":\"%s\"", p->nother, judge_class_name((enum judge_class)cls));
 	if (inj)
 		fprintf(f, ",\"injector\":%d", inj);
 	fputc('}', f);
@@ -160,13 +160,13 @@ static void on_done(void *arg, const struct probe_job *j, const struct probe_res
 	size_t k = j->tag, t = k % r->cfg.ntargets, nv = k / r->cfg.ntargets;
 	size_t name = nv / r->nvar;
 	unsigned var = (unsigned)(nv % r->nvar);
-	struct verdict_ctx vc = {.silent = r->silent[t], .edns_sent = r->cfg.edns, .ctl = r->ctl ? &r->ctl[nv] : NULL};
+	struct judge_ctx vc = {.silent = r->silent[t], .edns_sent = r->cfg.edns, .ctl = r->ctl ? &r->ctl[nv] : NULL};
 	uint8_t cls[PROBE_MAXREP];
 	int inj[PROBE_MAXREP] = {0};
-	enum verdict v = verdict_judge(&vc, res, cls);
+	enum judge_verdict v = judge_result(&vc, res, cls);
 	uint64_t mask = 0;
 	for (unsigned i = 0; i < res->nrep; i++) {
-		if (cls[i] == REPLY_FORGED) {
+		if (cls[i] == JR_FORGED) {
 			inj[i] = fp_add(&r->fp, &res->rep[i]);
 			if (inj[i])
 				mask |= 1ull << (inj[i] - 1);
@@ -178,9 +178,9 @@ static void on_done(void *arg, const struct probe_job *j, const struct probe_res
 	r->sum.verdicts[v]++;
 	if (r->kinds) {
 		size_t b = name * r->cfg.ntargets + t;
-		if (v == VERDICT_FORGED)
+		if (v == JV_FORGED)
 			r->kforged[b] |= (uint16_t)(1u << var);
-		if (v == VERDICT_FORGED || v == VERDICT_GENUINE || (v == VERDICT_NONE && r->silent[t]))
+		if (v == JV_FORGED || v == JV_GENUINE || (v == JV_NONE && r->silent[t]))
 			r->kknown[b] |= (uint16_t)(1u << var);
 	}
 	char text[NAME_MAXTEXT], tbuf[16];
@@ -199,7 +199,7 @@ static void on_done(void *arg, const struct probe_job *j, const struct probe_res
 		json_str(f, r->nl.e[name].name);
 		fprintf(f, ",\"variant\":%u", var);
 	}
-	fprintf(f, ",\"verdict\":\"%s\",\"attempts\":%u,\"nreplies\":%u", verdict_name(v), res->attempts,
+	fprintf(f, ",\"verdict\":\"%s\",\"attempts\":%u,\"nreplies\":%u", judge_name(v), res->attempts,
 		res->nrep + res->extra);
 	if (!r->no_replies) {
 		fputs(",\"replies\":[", f);
@@ -213,7 +213,7 @@ static void on_done(void *arg, const struct probe_job *j, const struct probe_res
 	fputs("}\n", f);
 	if (r->db && !r->store_err) {
 		double sent = r->t0_real + (double)(res->sent_us - r->t0_us) / 1e6;
-		if (store_query(r->db, nm, type, r->tname[t], verdict_name(v), sent, res, cls, inj) < 0)
+		if (store_query(r->db, nm, type, r->tname[t], judge_name(v), sent, res, cls, inj) < 0)
 			r->store_err = 1;
 	}
 }
@@ -230,7 +230,7 @@ static void on_tick(void *arg, const struct probe_stats *s, uint64_t now)
 	double el = (double)(now - r->t0_us) / 1e6;
 	fprintf(stderr, "%sprobe: %llu/%zu done, %.0f q/s, %u in flight, %llu replies, %llu forged, %llu retries%s",
 		r->tty ? "\r" : "", (unsigned long long)s->done, r->njobs, el > 0 ? (double)s->done / el : 0.0,
-		s->active, (unsigned long long)s->replies, (unsigned long long)r->sum.verdicts[VERDICT_FORGED],
+		s->active, (unsigned long long)s->replies, (unsigned long long)r->sum.verdicts[JV_FORGED],
 		(unsigned long long)s->retries, r->tty ? "   " : "\n");
 }
 
@@ -449,8 +449,8 @@ int cmd_probe(int argc, char **argv)
 	       "\"conflict\":%llu,\"none\":%llu},\"replies\":%llu,\"sent\":%llu,\"retries\":%llu,\"late\":%llu,"
 	       "\"unmatched\":%llu,\"bad\":%llu,\"send_errors\":%llu,\"injectors\":%u,\"elapsed_s\":%.3f,\"qps\":%.0f",
 	       (unsigned long long)r.sum.queries, (unsigned long long)r.sum.answered,
-	       (unsigned long long)r.sum.verdicts[VERDICT_FORGED], (unsigned long long)r.sum.verdicts[VERDICT_GENUINE],
-	       (unsigned long long)r.sum.verdicts[VERDICT_CONFLICT], (unsigned long long)r.sum.verdicts[VERDICT_NONE],
+	       (unsigned long long)r.sum.verdicts[JV_FORGED], (unsigned long long)r.sum.verdicts[JV_GENUINE],
+	       (unsigned long long)r.sum.verdicts[JV_CONFLICT], (unsigned long long)r.sum.verdicts[JV_NONE],
 	       (unsigned long long)s->replies, (unsigned long long)s->sent, (unsigned long long)s->retries,
 	       (unsigned long long)s->late, (unsigned long long)s->unmatched, (unsigned long long)s->bad,
 	       (unsigned long long)s->send_err, r.fp.n, el, el > 0 ? (double)r.sum.queries / el : 0.0);
@@ -466,8 +466,8 @@ int cmd_probe(int argc, char **argv)
 		fprintf(stderr, "probe: %llu queries in %.2f s (%.0f/s): %llu forged, %llu genuine, %llu conflict, %llu none; "
 				"%u injectors\n",
 			(unsigned long long)r.sum.queries, el, el > 0 ? (double)r.sum.queries / el : 0.0,
-			(unsigned long long)r.sum.verdicts[VERDICT_FORGED], (unsigned long long)r.sum.verdicts[VERDICT_GENUINE],
-			(unsigned long long)r.sum.verdicts[VERDICT_CONFLICT], (unsigned long long)r.sum.verdicts[VERDICT_NONE],
+			(unsigned long long)r.sum.verdicts[JV_FORGED], (unsigned long long)r.sum.verdicts[JV_GENUINE],
+			(unsigned long long)r.sum.verdicts[JV_CONFLICT], (unsigned long long)r.sum.verdicts[JV_NONE],
 			r.fp.n);
 		for (unsigned i = 0; i < r.fp.n; i++) {
 			const struct fp_cluster *fc = &r.fp.c[i];

@@ -24,7 +24,7 @@
 struct slot {
 	uint32_t next, prev;   /* wheel bucket list */
 	uint64_t tick;         /* deadline, ms */
-	uint8_t active, natt;
+	uint8_t active, natt, inwheel;
 	uint16_t qlen;
 	uint16_t ids[PROBE_MAXATT];
 	struct probe_job job;  /* job.qname points into q */
@@ -175,6 +175,9 @@ char *prober_reply_answers(const struct probe_reply *r, char *buf, size_t len)
 static void wheel_del(struct prober *p, uint32_t i)
 {
 	struct slot *s = &p->slots[i];
+	if (!s->inwheel)
+		return;
+	s->inwheel = 0;
 	if (s->prev != NOSLOT)
 		p->slots[s->prev].next = s->next;
 	else
@@ -189,6 +192,9 @@ static void wheel_add(struct prober *p, uint32_t i, uint64_t tick)
 	struct slot *s = &p->slots[i];
 	if (tick <= p->last_tick)
 		tick = p->last_tick + 1;
+	if (s->inwheel)
+		wheel_del(p, i);
+	s->inwheel = 1;
 	s->tick = tick;
 	uint32_t *h = &p->wheel[tick % PROBE_WHEEL];
 	s->prev = NOSLOT;

@@ -23,7 +23,7 @@
 struct store;
 
 struct store_summary {
-	uint64_t queries, answered, verdicts[4]; /* enum verdict order */
+	uint64_t queries, answered, verdicts[4]; /* enum judge_verdict order */
 	unsigned injectors;
 };
 
@@ -31,7 +31,7 @@ bool store_available(void);
 /* Opens (creates) path and starts a run row for command (the argv joined).
  * Returns NULL with a message in err. */
 struct store *store_open(const char *path, const char *command, char *err, size_t errlen);
-/* One query and its replies; cls/inj per reply (verdict.h, fingerprint
+/* One query and its replies; cls/inj per reply (judge.h, fingerprint
  * ids; inj may be NULL). sent = CLOCK_REALTIME seconds of attempt 0.
  * Returns 0 or DNS_EIO. */
 int store_query(struct store *s, const char *name, const char *type, const char *target, const char *verdict,

@@ -1,5 +1,5 @@
-/* verdict — forged/genuine classification of replies. */
-#include "probe/verdict.h"
+/* judge — forged/genuine classification of replies. */
+#include "probe/judge.h"
 
 #include "dns/msg.h"
 
@@ -13,7 +13,7 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
-uint64_t verdict_set_hash(const struct probe_addr *a, unsigned n)
+uint64_t judge_set_hash(const struct probe_addr *a, unsigned n)
 {
 	uint64_t h = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -28,31 +28,31 @@ uint64_t verdict_set_hash(const struct probe_addr *a, unsigned n)
 static bool same_answer(const struct probe_reply *a, const struct probe_reply *b)
 {
 	return msg_flags_rcode(a->flags) == msg_flags_rcode(b->flags) && a->naddr == b->naddr &&
-	       verdict_set_hash(a->addr, a->naddr) == verdict_set_hash(b->addr, b->naddr);
+	       judge_set_hash(a->addr, a->naddr) == judge_set_hash(b->addr, b->naddr);
 }
 
-enum verdict verdict_judge(const struct verdict_ctx *c, const struct probe_result *r, uint8_t *cls)
+enum judge_verdict judge_result(const struct judge_ctx *c, const struct probe_result *r, uint8_t *cls)
 {
 	unsigned n = r->nrep;
 	for (unsigned i = 0; i < PROBE_MAXREP; i++)
-		cls[i] = REPLY_UNKNOWN;
+		cls[i] = JR_UNKNOWN;
 	if (!n)
-		return r->extra && c->silent ? VERDICT_FORGED : VERDICT_NONE;
+		return r->extra && c->silent ? JV_FORGED : JV_NONE;
 	if (c->silent) {
 		for (unsigned i = 0; i < n; i++)
-			cls[i] = REPLY_FORGED;
-		return VERDICT_FORGED;
+			cls[i] = JR_FORGED;
+		return JV_FORGED;
 	}
 	if (c->ctl && c->ctl->ok) {
 		bool forged = false;
 		for (unsigned i = 0; i < n; i++) {
 			const struct probe_reply *p = &r->rep[i];
 			bool agree = msg_flags_rcode(p->flags) == c->ctl->rcode && p->naddr == c->ctl->naddr &&
-				     verdict_set_hash(p->addr, p->naddr) == c->ctl->set;
-			cls[i] = agree ? REPLY_GENUINE : REPLY_FORGED;
+				     judge_set_hash(p->addr, p->naddr) == c->ctl->set;
+			cls[i] = agree ? JR_GENUINE : JR_FORGED;
 			forged |= !agree;
 		}
-		return forged ? VERDICT_FORGED : VERDICT_GENUINE;
+		return forged ? JV_FORGED : JV_GENUINE;
 	}
 	bool differ = false, some_opt = false, some_noopt = false;
 	for (unsigned i = 0; i < n; i++) {
@@ -65,23 +65,23 @@ enum verdict verdict_judge(const struct verdict_ctx *c, const struct probe_resul
 	}
 	if (c->edns_sent && some_opt && some_noopt) {
 		for (unsigned i = 0; i < n; i++)
-			cls[i] = r->rep[i].opt ? REPLY_GENUINE : REPLY_FORGED;
-		return VERDICT_FORGED;
+			cls[i] = r->rep[i].opt ? JR_GENUINE : JR_FORGED;
+		return JV_FORGED;
 	}
 	if (differ)
-		return VERDICT_CONFLICT;
+		return JV_CONFLICT;
 	for (unsigned i = 0; i < n; i++)
-		cls[i] = REPLY_GENUINE;
-	return VERDICT_GENUINE;
+		cls[i] = JR_GENUINE;
+	return JV_GENUINE;
 }
 
-const char *verdict_name(enum verdict v)
+const char *judge_name(enum judge_verdict v)
 {
-	static const char *n[VERDICT_N] = {"none", "genuine", "forged", "conflict"};
-	return (unsigned)v < VERDICT_N ? n[v] : "?";
+	static const char *n[JV_N] = {"none", "genuine", "forged", "conflict"};
+	return (unsigned)v < JV_N ? n[v] : "?";
 }
 
-const char *reply_class_name(enum reply_class c)
+const char *judge_class_name(enum judge_class c)
 {
-	return c == REPLY_GENUINE ? "genuine" : c == REPLY_FORGED ? "forged" : "unknown";
+	return c == JR_GENUINE ? "genuine" : c == JR_FORGED ? "forged" : "unknown";
 }
