@@ -7,6 +7,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_inject(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static const struct {
 	{"inject", cmd_inject, "lab-only emulator of on-path DNS injectors"},
 	{"lab", cmd_lab, "replay real incidents end to end (e.g. jan21)"},
 	{"probe", cmd_probe, "measure DNS injection"},
+	{"watch", cmd_watch, "watch a resolver and raise injection incidents"},
 	{"resolve", cmd_resolve, "caching DNS resolver that injection cannot poison"},
 };
 
