@@ -157,11 +157,24 @@ int inj_engine_process(struct inj_engine *e, const struct qmem *m, int64_t now_m
 	bool inwin = inj_engine_in_window(e, now_ms), window_fired = false;
 	int first = -1;
 
+	bool done[PROFILE_MAX_INJ] = {false};
 	for (int i = 0; i < e->prof.n; i++) {
 		const struct inj_fp *fp = &e->prof.inj[i];
 		if (fp->window && !inwin)
 			continue;
-		fire[i] = fires(e, fp, m, &views[i]);
+		/* injectors with the same reader and selection decide alike: read
+		 * and match once (the gfw triplet) */
+		int same = -1;
+		for (int j = 0; j < i && same < 0; j++)
+			if (done[j] && e->prof.inj[j].regime == fp->regime && e->prof.inj[j].select == fp->select)
+				same = j;
+		if (same >= 0) {
+			fire[i] = fire[same];
+			views[i] = views[same];
+		} else {
+			fire[i] = fires(e, fp, m, &views[i]);
+		}
+		done[i] = true;
 		if (fire[i] && fp->window)
 			window_fired = true;
 	}
