@@ -145,7 +145,7 @@ static int run_netns(const char *name, const char *iface, struct border_config *
 {
 	struct netns_topo topo;
 	char err[1024], ifname[IF_NAMESIZE];
-	int status = 1, fd = -1;
+	int status = 1, fd = -1, old = -1;
 	pid_t dl = -1;
 	netns_topo_init(&topo, getpid());
 	if (name) {
@@ -174,7 +174,6 @@ static int run_netns(const char *name, const char *iface, struct border_config *
 		       delay_line ? addr_str(&rc->forward, fb) : "none");
 		fflush(stdout);
 	}
-	int old = -1;
 	if (netns_enter(fd, &old) < 0) {
 		fprintf(stderr, "antidote inject: cannot enter %s: %s\n", name, strerror(errno));
 		goto out;
