@@ -14,7 +14,8 @@ enum opt_id {
 	O_LISTEN, O_UPSTREAM, O_SERVER, O_ROUTE, O_ALLOW, O_CONFIG, O_THREADS, O_CACHE_SIZE,
 	O_MIN_TTL, O_MAX_TTL, O_NEG_MAX_TTL, O_STALE_WINDOW, O_STALE_TIMEOUT, O_PREFETCH,
 	O_0X20, O_NO_COOKIES, O_ATTEMPTS, O_RTO, O_TCP_IDLE, O_MAX_INFLIGHT, O_MAX_UDP,
-	O_UDP_EPOLL, O_VERBOSE, O_QUIET, O_HELP,
+	O_UDP_EPOLL, O_DEFENCE, O_BOGUS_IP, O_HOLD_MAX, O_LOG_VERDICTS, O_LEARNED_BOGUS, O_PROBE_NAME,
+	O_PROBE_INTERVAL, O_VERBOSE, O_QUIET, O_HELP,
 };
 
 static const struct opt {
@@ -46,6 +47,16 @@ static const struct opt {
 	{"max-inflight", true, O_MAX_INFLIGHT, "N  upstream questions in flight per worker (default 1024)"},
 	{"max-udp", true, O_MAX_UDP, "N  EDNS UDP size offered to clients and upstreams (default 1232)"},
 	{"udp-epoll", false, O_UDP_EPOLL, "read client UDP in the workers' event threads (epoll)"},
+	{"defence", true, O_DEFENCE, "on|off  judge every upstream reply and never serve a forged one (default on;\n"
+		"                        off: the first reply wins, like a 2014 ISP resolver)"},
+	{"bogus-ip", true, O_BOGUS_IP, "FILE  drop replies with these addresses: ChinaDNS iplist (ADDR or CIDR a line)\n"
+		"                        or dnsmasq bogus-nxdomain= lines; applies with --defence off too; repeatable"},
+	{"hold-max", true, O_HOLD_MAX, "MS  longest wait for a better reply after a doubtful one (default 400)"},
+	{"log-verdicts", true, O_LOG_VERDICTS, "FILE  one JSON line per upstream reply: signals, verdict and why ('-': stdout)"},
+	{"learned-bogus", true, O_LEARNED_BOGUS, "FILE  at exit, write the addresses caught in forged replies (iplist format;\n"
+		"                        bogus-nxdomain= lines when FILE ends in .conf): load them with --bogus-ip"},
+	{"probe-name", true, O_PROBE_NAME, "NAME  harmless name asked (type NS) to learn each upstream's RTT and IP TTL (default '.')"},
+	{"probe-interval", true, O_PROBE_INTERVAL, "SECS  probe each upstream this often (default 60, 0: only at start)"},
 	{"verbose", false, O_VERBOSE, "more logging"},
 	{"quiet", false, O_QUIET, "less logging"},
 	{"help", false, O_HELP, "this text"},
@@ -79,6 +90,10 @@ int config_init(resolve_config *c)
 	c->tcp_idle_ms = 10000;
 	c->max_inflight = 1024;
 	c->max_udp = 1232;
+	c->defence = true;
+	c->hold_max_ms = 400;
+	c->probe_name[0] = 0; /* the root */
+	c->probe_interval_s = 60;
 	return 0;
 }
 
@@ -86,6 +101,11 @@ void config_free(resolve_config *c)
 {
 	route_free(c->rt);
 	c->rt = NULL;
+	bogus_free(c->bogus_list);
+	c->bogus_list = NULL;
+	free(c->log_verdicts);
+	free(c->learned_bogus);
+	c->log_verdicts = c->learned_bogus = NULL;
 }
 
 static int num(const char *name, const char *val, unsigned long lo, unsigned long hi, unsigned long *out,
@@ -237,6 +257,49 @@ int config_set(resolve_config *c, const char *name, const char *val, bool from_f
 			return rc;
 		c->max_udp = (uint16_t)v;
 		return 0;
+	case O_DEFENCE:
+		if ((rc = flag_value(name, val, &b, err, errlen)) < 0)
+			return errf(err, errlen, rc, "defence: '%s' is not on or off", val);
+		c->defence = b;
+		return 0;
+	case O_BOGUS_IP: {
+		if (!c->bogus_list && !(c->bogus_list = bogus_new()))
+			return errf(err, errlen, DNS_ENOMEM, "out of memory");
+		if ((rc = bogus_load(c->bogus_list, val, NULL, why, sizeof(why))) < 0)
+			return errf(err, errlen, rc, "%s", why);
+		c->bogus_files++;
+		return 0;
+	}
+	case O_HOLD_MAX:
+		if ((rc = num(name, val, 1, 10000, &v, err, errlen)) < 0)
+			return rc;
+		c->hold_max_ms = (uint32_t)v;
+		return 0;
+	case O_LOG_VERDICTS:
+	case O_LEARNED_BOGUS: {
+		char *d = strdup(val);
+		if (!d)
+			return errf(err, errlen, DNS_ENOMEM, "out of memory");
+		char **slot = o->id == O_LOG_VERDICTS ? &c->log_verdicts : &c->learned_bogus;
+		free(*slot);
+		*slot = d;
+		return 0;
+	}
+	case O_PROBE_NAME: {
+		size_t n = strlen(val);
+		uint8_t nm[NAME_MAXLEN];
+		int l = n && val[n - 1] == '.' ? name_from_text(val, n, NULL, nm)
+					       : name_from_text(val, n, (const uint8_t *)"", nm);
+		if (l < 0)
+			return errf(err, errlen, DNS_ESYNTAX, "probe-name: '%s' is not a domain name", val);
+		memcpy(c->probe_name, nm, (size_t)l);
+		return 0;
+	}
+	case O_PROBE_INTERVAL:
+		if ((rc = num(name, val, 0, 86400, &v, err, errlen)) < 0)
+			return rc;
+		c->probe_interval_s = (uint32_t)v;
+		return 0;
 	case O_0X20:
 	case O_NO_COOKIES:
 	case O_UDP_EPOLL:
@@ -364,7 +427,7 @@ int config_parse_args(resolve_config *c, int argc, char **argv, char *err, size_
 		char why[CONFIG_ERRLEN];
 		int rc = config_set(c, name, val, false, why, sizeof(why));
 		if (rc < 0)
-			return errf(err, errlen, rc, "%s%s", o->id == O_CONFIG || o->id == O_ROUTE ? "" : "--", why);
+			return errf(err, errlen, rc, "%s%s", o->id == O_CONFIG || o->id == O_ROUTE || o->id == O_BOGUS_IP ? "" : "--", why);
 	}
 	return 0;
 }

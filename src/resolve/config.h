@@ -29,8 +29,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dns/name.h"
 #include "net/addr.h"
 #include "resolve/acl.h"
+#include "resolve/bogus.h"
 #include "resolve/cache.h"
 #include "resolve/route.h"
 
@@ -55,12 +57,22 @@ typedef struct resolve_config {
 	bool use_0x20;
 	bool no_cookies;
 	bool udp_epoll;
+	/* the injection defence (defence.h) */
+	bool defence;           /* --defence on|off (default on) */
+	bogus *bogus_list;      /* --bogus-ip FILE... (owned; NULL when none) */
+	unsigned bogus_files;
+	uint32_t hold_max_ms;   /* --hold-max (default 400) */
+	char *log_verdicts;     /* --log-verdicts FILE (owned) */
+	char *learned_bogus;    /* --learned-bogus FILE (owned) */
+	uint8_t probe_name[NAME_MAXLEN]; /* --probe-name (default the root) */
+	uint32_t probe_interval_s; /* --probe-interval (default 60, 0: only at start) */
 	bool help;
 	int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
 } resolve_config;
 
 /* Defaults (threads 0, cache_cfg_default, 1800 ms stale timeout, 4
- * attempts, 600 ms RTO, 10 s TCP idle, 1024 in flight, 1232 octets) and a
+ * attempts, 600 ms RTO, 10 s TCP idle, 1024 in flight, 1232 octets,
+ * defence on with a 400 ms hold bound, probes of ". NS" every 60 s) and a
  * fresh route table. DNS_ENOMEM when that cannot be made. */
 int config_init(resolve_config *c);
 void config_free(resolve_config *c);

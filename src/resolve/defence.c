@@ -19,7 +19,7 @@
 #define TABLE_SIZE (1u << TABLE_BITS)
 
 enum {
-	W_TCP = 100, W_COOKIE = 100, W_OPT = 40, W_OPT_UNKNOWN = 20, W_TIMELY = 35, W_NO_OPT = -60,
+	W_TCP = 100, W_COOKIE = 100, W_OPT = 40, W_OPT_UNKNOWN = 40, W_TIMELY = 35, W_NO_OPT = -60,
 	W_EARLY = -20, W_IP_TTL = -25, W_FLAGS = -25, W_SHAPE = -10, W_POOL = -20, W_MARKED = -10,
 	LEARN_MAX = -30, /* a loser this bad, beaten by a trusted reply: its addresses are learnt */
 };

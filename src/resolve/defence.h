@@ -17,8 +17,9 @@
  * SIGNALS (verdict.h, recorded for every reply) and their weights:
  *   +100 VS_TCP       came over TCP
  *   +100 VS_COOKIE    echoed our client cookie
- *    +40 VS_OPT       has OPT and the upstream is known to send OPT
- *                     (+20 while that is not known yet)
+ *    +40 VS_OPT       has OPT (injectors send none; also before the
+ *                     upstream is known to send it, so no probe is needed
+ *                     to serve an EDNS upstream's first answers at once)
  *    +35 VS_TIMELY    (upstreams that send no OPT) arrival ≥ 0.75 x the
  *                     learnt low RTT and IP TTL as learnt
  *    -60 VS_NO_OPT    no OPT though the upstream is known to send it

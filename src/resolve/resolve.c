@@ -22,8 +22,12 @@
  * per-worker equally fast, and here a UDP thread (reader) and an event
  * thread (writer) of one worker are different threads anyway.
  *
- * The reply policy lives in ONE function, on_upstream_reply ("first
- * acceptable reply wins"): the injection defence replaces it. */
+ * The reply policy lives in ONE function, on_upstream_reply, which asks
+ * the injection defence (defence.h) about every reply: serve it, hold it
+ * and keep listening, or ask again over TCP; on_upstream_end asks it again
+ * when the hold deadline passes. Each worker has its own judge (baselines,
+ * learnt forged addresses, marks) and sends it harmless probes (". NS" by
+ * default) at start and every --probe-interval. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,15 +43,18 @@
 #include "dns/err.h"
 #include "dns/msg.h"
 #include "dns/name.h"
+#include "dns/rrtype.h"
 #include "net/addr.h"
 #include "net/server.h"
 #include "resolve/acl.h"
 #include "resolve/cache.h"
 #include "resolve/config.h"
+#include "resolve/defence.h"
 #include "resolve/frontend.h"
 #include "resolve/inflight.h"
 #include "resolve/route.h"
 #include "resolve/upstream.h"
+#include "resolve/verdict.h"
 #include "util/log.h"
 
 #define INC FRONTEND_INC
@@ -89,7 +96,7 @@ struct tstats {
 /* Event-thread counters of one worker (single writer). */
 struct wstats {
 	_Atomic uint64_t txns, coalesced, upstream_answers, relayed, stale, servfail, local, noroute,
-		full, failovers, prefetch_done, detached, late_cache_hits;
+		full, failovers, prefetch_done, detached, late_cache_hits, escalations, probes;
 };
 
 struct fdw {
@@ -110,7 +117,14 @@ struct wstate {
 	struct fdw *fds;
 	size_t nfds;
 	msg_rr *rrs;
+	defence *def;
+	def_txn *dtx;          /* judging state per in-flight entry */
+	up_ctx *pup;           /* the probes' own upstream context (their traffic
+				* stays out of the upstream counters) */
+	server_timer probe_timer, pup_timer;
+	bool probed;
 	uint8_t out[MSG_MAXLEN];
+	uint8_t held[MSG_MAXLEN]; /* a held reply being served */
 };
 
 struct app {
@@ -129,6 +143,9 @@ struct app {
 	pthread_cond_t cv;
 	unsigned snap_done;
 	up_stats *snap;
+	verdict_totals *vsnap; /* per worker per upstream, like snap */
+	bogus *learned;        /* forged addresses learnt, merged at worker stop */
+	verdict_log *vlog;
 	atomic_bool quit;
 };
 
@@ -269,7 +286,9 @@ static int parse_pending(const struct pending *p, msg *m)
 
 static void entry_done(struct wstate *ws, inflight_entry *e)
 {
-	server_timer_cancel(ws->srv, &ws->ctimers[inflight_index(ws->inf, e)]);
+	unsigned i = inflight_index(ws->inf, e);
+	server_timer_cancel(ws->srv, &ws->ctimers[i]);
+	defence_txn_end(ws->def, &ws->dtx[i]);
 	inflight_remove(ws->inf, e);
 }
 
@@ -337,22 +356,90 @@ static void fail_entry(struct wstate *ws, inflight_entry *e)
 	}
 }
 
+static const up_handler up_handlers;
+
+/* Asks the question of e again over TCP (injectors do not forge over TCP);
+ * t (NULL when it already ended) is finished first. */
+static void escalate(struct wstate *ws, inflight_entry *e, up_txn *t)
+{
+	struct app *app = ws->app;
+	if (t)
+		upstream_txn_finish(t, UP_NONE);
+	e->txn = NULL;
+	defence_escalated(ws->def, &ws->dtx[inflight_index(ws->inf, e)]);
+	INC(app->wst[ws->worker].escalations);
+	route_match rm;
+	route_lookup(app->rt, e->qname, &rm);
+	up_query uq = {
+		.qname = e->qname,
+		.qtype = e->qtype,
+		.qclass = e->qclass,
+		.hdr_flags = (uint16_t)(MSG_RD | (e->cd_bit ? MSG_CD : 0)),
+		.edns_flags = (uint16_t)(e->do_bit ? EDNS_DO : 0),
+		.flags = UP_QF_TCP,
+		.servers = rm.servers,
+		.nservers = rm.n,
+	};
+	up_txn *nt;
+	if (rm.local || rm.n == 0 || upstream_query(ws->up, &uq, &up_handlers, e, &nt) < 0) {
+		fail_entry(ws, e);
+		return;
+	}
+	e->txn = nt;
+}
+
+/* Serves the reply the defence chose among the held ones (t: NULL when the
+ * transaction already ended). */
+static void serve_held(struct wstate *ws, inflight_entry *e, up_txn *t)
+{
+	const def_held *h = defence_chosen(&ws->dtx[inflight_index(ws->inf, e)]);
+	if (!h) {
+		if (t)
+			upstream_txn_finish(t, UP_NONE);
+		fail_entry(ws, e);
+		return;
+	}
+	if (t)
+		upstream_txn_finish(t, (int)h->seq);
+	size_t len = h->len;
+	unsigned rcode = h->rcode;
+	memcpy(ws->held, h->wire, len); /* complete() ends the judging state */
+	complete(ws, e, ws->held, len, rcode);
+}
+
+/* What the defence decided, carried out (t: NULL when it already ended). */
+static void act(struct wstate *ws, inflight_entry *e, up_txn *t, int action, uint64_t deadline)
+{
+	switch (action) {
+	case DEF_HOLD:
+		if (t)
+			upstream_txn_hold(t, deadline, true);
+		return;
+	case DEF_ESCALATE:
+		escalate(ws, e, t);
+		return;
+	case DEF_SERVE_HELD:
+		serve_held(ws, e, t);
+		return;
+	default: /* DEF_FAIL */
+		if (t)
+			upstream_txn_finish(t, UP_NONE);
+		fail_entry(ws, e);
+		return;
+	}
+}
+
 /* THE REPLY POLICY — the one consumer of upstream replies.
  *
- * Issue 3 policy: the first acceptable reply wins. A reply reaching this
- * function already matched the transaction (upstream.h: source address
- * and port, ID, question, 0x20 case); SERVFAIL, REFUSED, NOTIMP and FORMERR
- * fail over to the next candidate while attempts remain; anything else is
- * accepted at once, ending the transaction.
- *
- * Hook for the injection defence (issue 5): judge every reply here instead.
- * Instead of finishing on the first one, call upstream_txn_hold(t,
- * r->t_us + window, retry) and keep listening; the transaction then
- * delivers every further matching reply here (r->seq 1, 2...) and ends
- * with on_upstream_end(UP_END_HOLD) at the deadline. Whatever the verdict,
- * end with upstream_txn_finish(t, seq of the chosen reply) followed by
- * complete(ws, e, chosen wire...) — or fail_entry(ws, e) when none is
- * trusted. Nothing here defends against injection yet beyond matching. */
+ * A reply reaching this function already matched the transaction
+ * (upstream.h: source address and port, ID, question, 0x20 case).
+ * SERVFAIL, REFUSED, NOTIMP and FORMERR fail over to the next candidate
+ * while attempts remain (injectors never send those). Every other reply is
+ * judged by the defence (defence.h): DEF_ACCEPT serves it at once (cached,
+ * every waiter answered); DEF_HOLD keeps listening until the deadline it
+ * gives (a forged reply is dropped and never cached); DEF_ESCALATE asks
+ * again over TCP. With --defence off the judge accepts the first reply
+ * unless it is on a --bogus-ip list. */
 static void on_upstream_reply(void *arg, up_txn *t, const up_reply *r)
 {
 	inflight_entry *e = arg;
@@ -361,19 +448,70 @@ static void on_upstream_reply(void *arg, up_txn *t, const up_reply *r)
 		INC(ws->app->wst[ws->worker].failovers);
 		return;
 	}
-	upstream_txn_finish(t, (int)r->seq);
-	complete(ws, e, r->wire, r->len, r->rcode);
+	uint64_t deadline = UP_NEVER;
+	int a = defence_judge(ws->def, &ws->dtx[inflight_index(ws->inf, e)], r, &deadline, NULL);
+	if (a == DEF_ACCEPT) {
+		upstream_txn_finish(t, (int)r->seq);
+		complete(ws, e, r->wire, r->len, r->rcode);
+		return;
+	}
+	act(ws, e, t, a, deadline);
 }
 
+/* The hold deadline passed or every attempt failed: the defence picks among
+ * what it held (or escalates, or gives up: stale data or SERVFAIL). */
 static void on_upstream_end(void *arg, up_txn *t, int reason)
 {
 	(void)t;
 	(void)reason;
 	inflight_entry *e = arg;
-	fail_entry(e->user, e);
+	struct wstate *ws = e->user;
+	e->txn = NULL;
+	int a = defence_deadline(ws->def, &ws->dtx[inflight_index(ws->inf, e)], mono_us());
+	act(ws, e, NULL, a, UP_NEVER);
 }
 
 static const up_handler up_handlers = {.reply = on_upstream_reply, .end = on_upstream_end};
+
+/* ---- harmless probes: the defence's baselines ---- */
+
+static void on_probe_reply(void *arg, up_txn *t, const up_reply *r)
+{
+	struct wstate *ws = arg;
+	defence_probe_reply(ws->def, r);
+	upstream_txn_finish(t, (int)r->seq);
+}
+
+static void on_probe_end(void *arg, up_txn *t, int reason)
+{
+	(void)arg;
+	(void)t;
+	(void)reason;
+}
+
+static const up_handler probe_handlers = {.reply = on_probe_reply, .end = on_probe_end};
+
+static void on_probe_timer(server *s, unsigned worker, server_timer *tm, void *arg)
+{
+	struct wstate *ws = arg;
+	struct app *app = ws->app;
+	if (server_stopping(s) || !ws->pup)
+		return;
+	unsigned n = ws->probed ? 1 : 3;
+	ws->probed = true;
+	for (unsigned i = 0; i < app->nservers; i++) {
+		uint16_t srv = (uint16_t)i;
+		up_query q = {.qname = app->cfg->probe_name, .qtype = RR_NS, .qclass = CLASS_IN,
+			      .hdr_flags = MSG_RD, .servers = &srv, .nservers = 1};
+		for (unsigned k = 0; k < n; k++) {
+			up_txn *t;
+			if (upstream_query(ws->pup, &q, &probe_handlers, ws, &t) == 0)
+				INC(app->wst[worker].probes);
+		}
+	}
+	if (app->cfg->probe_interval_s)
+		server_timer_add(s, worker, tm, (uint64_t)app->cfg->probe_interval_s * 1000u, on_probe_timer, ws);
+}
 
 /* RFC 8767 client response timer: waiters still waiting get stale data if
  * there is some; the transaction goes on and refreshes the cache. */
@@ -426,7 +564,11 @@ static void on_query(server *s, unsigned worker, void *arg)
 	struct wstate *ws = app->ws[worker];
 	struct wstats *st = &app->wst[worker];
 	msg m;
-	if (!ws || parse_pending(p, &m) < 0) {
+	if (!ws) { /* this worker failed to start: the server is stopping */
+		free(p);
+		return;
+	}
+	if (parse_pending(p, &m) < 0) {
 		send_answer(ws, p, NULL, 0);
 		return;
 	}
@@ -487,8 +629,11 @@ static void on_query(server *s, unsigned worker, void *arg)
 		.nservers = rm.n,
 	};
 	bool down = all_down(ws, rm.servers, rm.n);
+	defence_txn_begin(ws->def, &ws->dtx[inflight_index(ws->inf, e)], e->qname, e->qtype);
+	uq.flags = defence_query_flags(ws->def, e->qname, rm.servers, rm.n, mono_us());
 	up_txn *t;
 	if (upstream_query(ws->up, &uq, &up_handlers, e, &t) < 0) {
+		defence_txn_end(ws->def, &ws->dtx[inflight_index(ws->inf, e)]);
 		inflight_remove(ws->inf, e);
 		INC(st->full);
 		if (p->prefetch)
@@ -590,6 +735,28 @@ static void on_up_timer(server *s, unsigned worker, server_timer *t, void *arg)
 	upstream_expire(ws->up, mono_us());
 }
 
+static void on_pup_timer(server *s, unsigned worker, server_timer *t, void *arg)
+{
+	(void)s;
+	(void)worker;
+	(void)t;
+	struct wstate *ws = arg;
+	if (ws->pup)
+		upstream_expire(ws->pup, mono_us());
+}
+
+static void l_set_pup_timer(void *ctx, uint64_t when)
+{
+	struct wstate *ws = ctx;
+	if (when == UP_NEVER) {
+		server_timer_cancel(ws->srv, &ws->pup_timer);
+		return;
+	}
+	uint64_t now = mono_us();
+	uint64_t ms = when > now ? (when - now + 999) / 1000 : 0;
+	server_timer_add(ws->srv, ws->worker, &ws->pup_timer, ms, on_pup_timer, ws);
+}
+
 static void l_set_timer(void *ctx, uint64_t when)
 {
 	struct wstate *ws = ctx;
@@ -609,7 +776,10 @@ static void free_wstate(struct wstate *ws)
 	if (!ws)
 		return;
 	upstream_free(ws->up);
+	upstream_free(ws->pup);
 	inflight_free(ws->inf);
+	defence_free(ws->def);
+	free(ws->dtx);
 	free(ws->ctimers);
 	free(ws->fds);
 	free(ws->rrs);
@@ -630,6 +800,16 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 	ws->inf = inflight_new(cfg->max_inflight, MAX_WAITERS);
 	ws->ctimers = calloc(cfg->max_inflight, sizeof(*ws->ctimers));
 	ws->rrs = malloc(MSG_MAXRRS * sizeof(*ws->rrs));
+	ws->dtx = calloc(cfg->max_inflight, sizeof(*ws->dtx));
+	def_config dc = {
+		.mode = cfg->defence ? DEF_ON : DEF_OFF,
+		.list = cfg->bogus_list,
+		.servers = app->servers,
+		.nservers = app->nservers,
+		.hold_max_us = cfg->hold_max_ms * 1000u,
+		.log = app->vlog,
+	};
+	ws->def = defence_new(&dc);
 	up_config uc = {
 		.servers = app->servers,
 		.nservers = app->nservers,
@@ -641,21 +821,38 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 		.no_cookies = cfg->no_cookies,
 	};
 	up_loop lp = {.ctx = ws, .watch = l_watch, .unwatch = l_unwatch, .now_us = l_now, .set_timer = l_set_timer};
-	if (ws->inf && ws->ctimers && ws->rrs)
+	if (ws->inf && ws->ctimers && ws->rrs && ws->dtx && ws->def)
 		ws->up = upstream_new(&uc, &lp);
+	if (ws->up && cfg->defence) {
+		up_config pc = uc;
+		pc.slots = 4 * app->nservers + 8;
+		pc.attempts = 2;
+		up_loop pl = lp;
+		pl.set_timer = l_set_pup_timer;
+		if (!(ws->pup = upstream_new(&pc, &pl))) {
+			upstream_free(ws->up);
+			ws->up = NULL;
+		}
+	}
 	if (!ws->up) {
 		free_wstate(ws);
 		return DNS_ENOMEM;
 	}
 	app->ws[worker] = ws;
+	if (cfg->defence)
+		server_timer_add(s, worker, &ws->probe_timer, 0, on_probe_timer, ws);
 	return 0;
 }
 
 static void snapshot_upstreams(struct app *app, struct wstate *ws)
 {
 	pthread_mutex_lock(&app->mu);
-	for (unsigned i = 0; i < app->nservers; i++)
-		upstream_stats(ws->up, i, &app->snap[(size_t)ws->worker * app->nservers + i]);
+	for (unsigned i = 0; i < app->nservers; i++) {
+		size_t k = (size_t)ws->worker * app->nservers + i;
+		upstream_stats(ws->up, i, &app->snap[k]);
+		memset(&app->vsnap[k], 0, sizeof(app->vsnap[k]));
+		verdict_add(&app->vsnap[k], defence_counters(ws->def, i));
+	}
 	app->snap_done++;
 	pthread_cond_broadcast(&app->cv);
 	pthread_mutex_unlock(&app->mu);
@@ -671,6 +868,8 @@ static void worker_stop(void *appv, server *s, unsigned worker, void *ctx)
 	snapshot_upstreams(app, ws);
 	upstream_free(ws->up); /* no callbacks */
 	ws->up = NULL;
+	upstream_free(ws->pup);
+	ws->pup = NULL;
 	for (unsigned i = 0; i < inflight_cap(ws->inf); i++) {
 		inflight_entry *e = inflight_at(ws->inf, i);
 		if (!e)
@@ -684,6 +883,17 @@ static void worker_stop(void *appv, server *s, unsigned worker, void *ctx)
 		entry_done(ws, e);
 	}
 	server_timer_cancel(s, &ws->up_timer);
+	server_timer_cancel(s, &ws->probe_timer);
+	server_timer_cancel(s, &ws->pup_timer);
+	pthread_mutex_lock(&app->mu);
+	for (unsigned i = 0; i < app->nservers; i++) { /* the judging above may have counted more */
+		size_t k = (size_t)ws->worker * app->nservers + i;
+		memset(&app->vsnap[k], 0, sizeof(app->vsnap[k]));
+		verdict_add(&app->vsnap[k], defence_counters(ws->def, i));
+	}
+	if (app->learned && bogus_merge(app->learned, defence_learned(ws->def)) < 0)
+		log_warn("out of memory merging learnt forged addresses");
+	pthread_mutex_unlock(&app->mu);
 	app->ws[worker] = NULL;
 	free_wstate(ws);
 }
@@ -748,8 +958,14 @@ static void report(struct app *app)
 		   "dropped=%llu local_or_noroute=%llu overload=%llu\n",
 		c[0], c[1], c[2], c[14], c[15], c[16], c[23], c[17], c[18] + c[12], c[3], c[4], c[5], c[6],
 		c[7], c[8], c[9], c[19], c[10] + c[20]);
-	fprintf(f, "resolve: upstream: transactions=%llu failovers=%llu prefetches=%llu all_down_answers=%llu\n",
-		c[13], c[21], c[11], c[22]);
+	unsigned long long esc = 0, probes = 0;
+	for (unsigned w = 0; w < app->nworkers; w++) {
+		esc += LOAD(app->wst[w].escalations);
+		probes += LOAD(app->wst[w].probes);
+	}
+	fprintf(f, "resolve: upstream: transactions=%llu failovers=%llu prefetches=%llu all_down_answers=%llu "
+		   "tcp_escalations=%llu probes=%llu\n",
+		c[13], c[21], c[11], c[22], esc, probes);
 	cache_stats cs;
 	cache_stats_get(app->cache, &cs);
 	fprintf(f, "resolve: cache: entries=%llu bytes=%llu budget=%llu hits=%llu stale_hits=%llu misses=%llu "
@@ -803,6 +1019,35 @@ static void report(struct app *app)
 				(unsigned long long)sum.mismatch[k]);
 		fprintf(f, "\n");
 	}
+	verdict_totals all;
+	memset(&all, 0, sizeof(all));
+	for (unsigned i = 0; i < app->nservers; i++) {
+		verdict_totals vt;
+		memset(&vt, 0, sizeof(vt));
+		for (unsigned w = 0; w < app->nworkers; w++) {
+			const verdict_totals *v = &app->vsnap[(size_t)w * app->nservers + i];
+			vt.replies += v->replies;
+			vt.accepted += v->accepted;
+			vt.chosen += v->chosen;
+			vt.held += v->held;
+			vt.forged += v->forged;
+			vt.listed += v->listed;
+			vt.superseded += v->superseded;
+			vt.conflicts += v->conflicts;
+			vt.escalations += v->escalations;
+			vt.tcp_first += v->tcp_first;
+			vt.failed += v->failed;
+			vt.learned += v->learned;
+		}
+		all.forged += vt.forged;
+		all.escalations += vt.escalations;
+		char a[ADDR_STRLEN], line[512];
+		fprintf(f, "resolve: defence upstream %s: %s\n", addr_str(&app->servers[i], a),
+			verdict_totals_str(&vt, line, sizeof(line)));
+	}
+	fprintf(f, "resolve: defence: %s, bogus list %zu entries, forged=%llu escalations=%llu learned_addresses=%zu\n",
+		app->cfg->defence ? "on" : "off", bogus_count(app->cfg->bogus_list), (unsigned long long)all.forged,
+		(unsigned long long)all.escalations, bogus_count(app->learned));
 	pthread_mutex_unlock(&app->mu);
 	server_stats ss;
 	server_read_stats(app->srv, &ss);
@@ -931,7 +1176,16 @@ int cmd_resolve(int argc, char **argv)
 	app.ts = calloc(app.nctx, sizeof(*app.ts));
 	app.wst = calloc(app.nworkers, sizeof(*app.wst));
 	app.snap = calloc((size_t)app.nworkers * app.nservers, sizeof(*app.snap));
-	if (!app.ws || !app.ts || !app.wst || !app.snap) {
+	app.vsnap = calloc((size_t)app.nworkers * app.nservers, sizeof(*app.vsnap));
+	app.learned = bogus_new();
+	if (cfg.log_verdicts) {
+		char verr[512];
+		if (!(app.vlog = verdict_log_open(cfg.log_verdicts, verr, sizeof(verr)))) {
+			log_err("log-verdicts: %s", verr);
+			return 1;
+		}
+	}
+	if (!app.ws || !app.ts || !app.wst || !app.snap || !app.vsnap || !app.learned) {
 		log_err("out of memory");
 		return 1;
 	}
@@ -948,6 +1202,14 @@ int cmd_resolve(int argc, char **argv)
 			log_debug("allow %s", acl_prefix_str(&cfg.allow.p[i], pb, sizeof(pb)));
 		log_info("%u worker%s, cache %zu MiB (shared), 0x20 %s", app.nworkers, app.nworkers == 1 ? "" : "s",
 			 cfg.cache.size >> 20, cfg.use_0x20 ? "on" : "off");
+		if (cfg.defence)
+			log_info("injection defence on (hold at most %u ms%s%s)", cfg.hold_max_ms,
+				 cfg.bogus_list ? ", bogus list loaded" : "", cfg.log_verdicts ? ", verdicts logged" : "");
+		else
+			log_info("injection defence OFF%s", cfg.bogus_list ? " (bogus-ip list only)" : "");
+		if (cfg.bogus_list)
+			log_info("%zu forged addresses/prefixes from %u --bogus-ip file%s", bogus_count(cfg.bogus_list),
+				 cfg.bogus_files, cfg.bogus_files == 1 ? "" : "s");
 	}
 	/* SIGUSR1 goes to the stats thread only; HUP/TERM/INT to the server's
 	 * signalfd (blocked here before any thread starts) */
@@ -969,7 +1231,20 @@ int cmd_resolve(int argc, char **argv)
 		pthread_join(st, NULL);
 	}
 	report(&app);
+	if (cfg.learned_bogus) {
+		FILE *lf = fopen(cfg.learned_bogus, "w");
+		int n = lf ? bogus_write(app.learned, lf, bogus_format_for(cfg.learned_bogus)) : DNS_EIO;
+		if (lf && fclose(lf) != 0)
+			n = DNS_EIO;
+		if (n < 0)
+			log_err("learned-bogus: cannot write %s", cfg.learned_bogus);
+		else
+			log_info("%d learnt forged address%s written to %s", n, n == 1 ? "" : "es", cfg.learned_bogus);
+	}
 	server_free(s);
+	verdict_log_close(app.vlog);
+	bogus_free(app.learned);
+	free(app.vsnap);
 	cache_free(app.cache);
 	free(app.ws);
 	free(app.ts);

@@ -257,6 +257,7 @@ verdict_log *verdict_log_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	l->own = true;
+	setvbuf(l->f, NULL, _IOLBF, 0); /* whole lines, readable with tail -f */
 	return l;
 }
 
