@@ -7,7 +7,7 @@ pkgs=(
   build-essential clang libclang-rt-14-dev libcmocka-dev   # build, sanitizers, libFuzzer, unit tests
   dnsutils knot-dnsutils ldnsutils                         # dig, kdig, ldns-signzone/keygen
   nsd knot unbound dnsmasq-base                            # reference peers for e2e tests, the lab and benchmarks
-  dnsperf iproute2 procps util-linux                       # load, namespaces, taskset
+  dnsperf iproute2 procps util-linux libsqlite3-0          # load, namespaces, taskset, probe --sqlite
 )
 missing=()
 for p in "${pkgs[@]}"; do
