@@ -12,7 +12,8 @@
 # For 1 and 2 workers (dnsmasq has one thread: 1 only). Per run: qps,
 # completion, latency average and p99 (dnsperf -v per-query latencies,
 # histogram in awk), server CPU µs per query (utime+stime of the process
-# tree around the run, as bench/run.sh), RSS after the run. With 1 worker
+# tree around the run, as bench/run.sh), RSS after the run. The echo floor
+# is measured in every cached round (round robin with the resolvers). With 1 worker
 # the resolver is pinned to CPU 0 and dnsperf and the authority to CPU 1;
 # with 2 workers the resolver may use both CPUs (and shares them).
 # Then "1M names": antidote resolve (1 worker) is fed 1,000,000 unique
@@ -218,10 +219,9 @@ wait_answer "$AUTH_PORT" "${PID[auth]}" h1.bench.test. || die "authority did not
 # --- echo floor ----------------------------------------------------------------
 ECHO_PORT=${PORTS[1]}
 if [ -x "$TOOLS/echo" ]; then
+	# kept running: measured in every cached round, next to the resolvers
 	start echo 0 "$TOOLS/echo" 127.0.0.1 "$ECHO_PORT"
 	sleep 0.3
-	for r in $(seq "$RUNS"); do measure echo 1 cached "$ECHO_PORT" "$CACHED" "$r"; done
-	stop echo
 fi
 
 for w in $WORKERS; do
@@ -255,6 +255,7 @@ for w in $WORKERS; do
 		taskset -c 1 dnsperf -s 127.0.0.1 -p "${RPORT[$s]}" -d "$CACHED" -n 1 -q 100 >/dev/null 2>&1
 	done
 	for r in $(seq "$RUNS"); do
+		[ -n "${PID[echo]:-}" ] && measure echo 1 cached "$ECHO_PORT" "$CACHED" "$r"
 		for s in "${UP[@]}"; do measure "$s" "$w" cached "${RPORT[$s]}" "$CACHED" "$r"; done
 	done
 	for r in $(seq "$RUNS"); do
@@ -265,6 +266,8 @@ for w in $WORKERS; do
 	done
 	for s in "${UP[@]}"; do stop "$s"; done
 done
+
+stop echo
 
 # --- 1,000,000 cached names ------------------------------------------------------
 MILLION_LINE="not run"
