@@ -4,7 +4,7 @@
 #   make test       install deps, build, run every test; last line "N passed, N failed"
 #   make SAN=1 test the same with ASan+UBSan (objects under build/san/)
 #   make fuzz       libFuzzer targets (clang), FUZZ_TIME seconds each (default 60)
-#   make bench      benchmarks (dnsperf against antidote and Debian's peers)
+#   make bench      benchmarks: serve, resolve, inject, probe vs Debian's peers and the echo floor
 #   make demo       antidote lab jan21 (until the lab exists: serve an example zone)
 #
 # Layout: every src/**/*.c except src/main.c goes into build/libantidote.a;
@@ -86,9 +86,13 @@ FUZZ_TIME ?= 60
 fuzz: deps
 	@BUILD=build/libfuzzer FUZZ_TIME=$(FUZZ_TIME) bash scripts/fuzz.sh $(FUZZ_SRC:tests/fuzz/%.c=%)
 
-bench: deps
+bench:
+	@bash scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash bench/run.sh
+	@BUILD=$(BUILD) bash bench/resolve_bench.sh
+	@BUILD=$(BUILD) bash bench/inject_bench.sh
+	@BUILD=$(BUILD) bash bench/probe_bench.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)

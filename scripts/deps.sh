@@ -9,6 +9,8 @@ pkgs=(
   nsd knot unbound dnsmasq-base                            # reference peers for e2e tests, the lab and benchmarks
   dnsperf iproute2 procps util-linux libsqlite3-0          # load, namespaces, taskset, probe --sqlite
 )
+# `deps.sh bench` adds the resolvers only the benchmarks compare against.
+[ "${1:-}" = bench ] && pkgs+=(pdns-recursor knot-resolver)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -23,7 +25,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts these daemons on install; the tests start their own copies.
-for svc in nsd knot unbound; do
+for svc in nsd knot unbound pdns-recursor kresd@1; do
   (systemctl disable --now "$svc" || service "$svc" stop || true) >/dev/null 2>&1
 done
 exit 0
