@@ -591,13 +591,22 @@ static void hold(defence *d, def_txn *x, const up_reply *r, const struct scan *s
 	memcpy(h->addr, s->addr, sizeof(h->addr));
 }
 
-static void set_deadline(defence *d, def_txn *x, const up_reply *r)
+/* injected: the reply is forged or nearly so — the real one is on its way
+ * and worth a longer wait (room for one retransmission if it was lost)
+ * rather than a TCP connection. */
+static void set_deadline(defence *d, def_txn *x, const up_reply *r, bool injected)
 {
 	if (x->deadline_us)
 		return;
 	const struct upstate *u = &d->up[r->server];
 	uint64_t send = r->t_us >= r->rtt_us ? r->t_us - r->rtt_us : 0;
-	uint64_t dl = send + window_us(d, u);
+	uint64_t w = window_us(d, u);
+	if (injected) {
+		w *= 2;
+		if (w > d->cfg.hold_max_us)
+			w = d->cfg.hold_max_us;
+	}
+	uint64_t dl = send + w;
 	if (dl < r->t_us + d->cfg.hold_min_us)
 		dl = r->t_us + d->cfg.hold_min_us;
 	x->deadline_us = dl;
@@ -742,7 +751,7 @@ int defence_judge(defence *d, def_txn *x, const up_reply *r, uint64_t *deadline_
 			s.naddr, (const uint8_t(*)[16])s.addr, s.alen, sig, score, V_FORGED);
 		if (tcp) /* nothing else comes over this connection */
 			return defence_deadline(d, x, now);
-		set_deadline(d, x, r);
+		set_deadline(d, x, r, true);
 		if (deadline_us)
 			*deadline_us = x->deadline_us;
 		return DEF_HOLD;
@@ -762,7 +771,7 @@ int defence_judge(defence *d, def_txn *x, const up_reply *r, uint64_t *deadline_
 	log_rec(d, x, server, r->seq, tcp, r->rtt_us, r->ip_ttl, r->wire, r->len, r->opt, r->cookie_echoed, s.naddr,
 		(const uint8_t(*)[16])s.addr, s.alen, sig, score, V_HELD);
 	hold(d, x, r, &s, sig, score);
-	set_deadline(d, x, r);
+	set_deadline(d, x, r, score <= DEF_DEADLINE_SCORE);
 	if (deadline_us)
 		*deadline_us = x->deadline_us;
 	/* Two different answers and nothing to tell them apart over UDP (no

@@ -46,7 +46,9 @@
  *  - score ≥ DEF_ACCEPT_SCORE: ACCEPT now (the transaction ends);
  *  - else HOLD it (a copy is kept) until the transaction's deadline:
  *    send time + an adaptive window (the learnt high RTT x 1.25 + 5 ms,
- *    at least hold_min_us), at most hold_max_us; hold_max_us from the send
+ *    at least hold_min_us; doubled when the first held reply is forged or
+ *    scores ≤ DEF_DEADLINE_SCORE, leaving room for one retransmission of a
+ *    lost real reply), at most hold_max_us; hold_max_us from the send
  *    while the upstream's RTT is not learnt;
  *  - two held replies with different answers and none acceptable: a
  *    conflict — ESCALATE at once (ask again over TCP, UP_QF_TCP);

@@ -258,8 +258,8 @@ static void test_gfw_forged_then_real(void **st)
 	assert_true(j.signals & VS_BIT(VS_SHAPE));
 	assert_false(j.signals & VS_BIT(VS_FLAGS)); /* 0x8180 is what a recursive upstream sends */
 	assert_true(j.score < DEF_DEADLINE_SCORE);
-	/* adaptive window: send + high RTT x 1.25 + 5 ms */
-	assert_int_equal(dl, t0 + 81 * MS + 81 * MS / 4 + 5 * MS);
+	/* adaptive window: send + high RTT x 1.25 + 5 ms, doubled for a forged-looking first reply */
+	assert_int_equal(dl, t0 + 2 * (81 * MS + 81 * MS / 4 + 5 * MS));
 	/* gfw3: IP TTL 53, another address: a conflict among forged ones */
 	struct spec f3 = forged("www.facebook.com.", "157.240.1.1", t0, 40 * MS, 53);
 	f3.seq = 1;
