@@ -10,10 +10,11 @@
  * least two variants:
  *   0 base   1 www.base   2 xbase   3 base.x   4 basex
  *   5 www.base.x   6 xbase.x   7 xbasex   8 www.basex
- * Classification: the kind whose pattern is nearest (Hamming distance over
- * the variants that got an answer or timed out after being forged...: over
- * the `known` mask) to the observed forged mask; ties go to the kind listed
- * first above in enum order. A base with no forged variant is "unblocked". */
+ * Classification: the kind whose pattern is nearest to the observed forged
+ * mask (Hamming distance over the `known` mask: variants whose outcome is
+ * known — forged, genuine, or silence from a silent target); ties go to the
+ * earlier kind in enum order. A base with no forged variant is
+ * "unblocked"; with nothing known, "unknown". */
 #ifndef ANTIDOTE_PROBE_RULEKIND_H
 #define ANTIDOTE_PROBE_RULEKIND_H
 
