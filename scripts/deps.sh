@@ -7,7 +7,7 @@ pkgs=(
   build-essential clang libclang-rt-14-dev libcmocka-dev   # build, sanitizers, libFuzzer, unit tests
   dnsutils knot-dnsutils ldnsutils                         # dig, kdig, ldns-signzone/keygen
   nsd knot unbound dnsmasq-base                            # reference peers for e2e tests, the lab and benchmarks
-  dnsperf iproute2 procps util-linux libsqlite3-0          # load, namespaces, taskset, probe --sqlite
+  dnsperf iproute2 procps util-linux libsqlite3-dev        # load, namespaces, taskset, probe --sqlite
 )
 # `deps.sh bench` adds the resolvers only the benchmarks compare against.
 [ "${1:-}" = bench ] && pkgs+=(pdns-recursor knot-resolver)
