@@ -13,7 +13,7 @@
 #define NRTT 32
 #define NTTL 4
 #define NEPOCH 8
-#define EPOCH 64
+#define EPOCH_US 8000000ull /* the RTT floor is the minimum over the last 8 x 8 s */
 #define KNOWN 3          /* samples before a baseline counts */
 #define TABLE_BITS 12    /* pool and mark tables: 4096 entries each */
 #define TABLE_SIZE (1u << TABLE_BITS)
@@ -28,9 +28,11 @@ struct upstate {
 	uint32_t rtt[NRTT];
 	unsigned nrtt, rpos;
 	uint64_t lo, hi;
-	/* the floor: minimum over the last NEPOCH epochs of EPOCH samples */
+	/* the floor: minimum over the last NEPOCH epochs of EPOCH_US */
 	uint32_t emin[NEPOCH], cur_min;
+	uint64_t estart;
 	unsigned ecount, epos, nepochs;
+	uint32_t floor_all; /* all-time minimum, drifting up by 1/64 of the gap per epoch */
 	struct {
 		int ttl;
 		uint32_t n;
@@ -205,23 +207,36 @@ static void learn(struct upstate *u, const up_reply *r, bool rtt)
 		u->rpos = (u->rpos + 1) % NRTT;
 		if (u->nrtt < NRTT)
 			u->nrtt++;
-		/* low = the floor over the last ≤ 512 samples (a recursive
-		 * upstream's cache hits show the network RTT; its misses only
-		 * add to it); high = 2nd largest of the last 32 (one outlier
-		 * ignored) */
-		if (!u->ecount || s < u->cur_min)
-			u->cur_min = (uint32_t)s;
-		if (++u->ecount == EPOCH) {
+		/* low = the floor over the last ~64 s (a recursive upstream's
+		 * cache hits show the network RTT; its misses and queueing
+		 * under load only add to it); high = 2nd largest of the last 32
+		 * (one outlier ignored) */
+		if (u->ecount && r->t_us - u->estart >= EPOCH_US) {
+			if (u->cur_min > u->floor_all)
+				u->floor_all += (u->cur_min - u->floor_all + 63) / 64;
 			u->emin[u->epos] = u->cur_min;
 			u->epos = (u->epos + 1) % NEPOCH;
 			if (u->nepochs < NEPOCH)
 				u->nepochs++;
 			u->ecount = 0;
 		}
+		if (!u->ecount) {
+			u->estart = r->t_us;
+			u->cur_min = (uint32_t)s;
+		} else if (s < u->cur_min) {
+			u->cur_min = (uint32_t)s;
+		}
+		u->ecount++;
+		if (u->nrtt == 1 || s < u->floor_all)
+			u->floor_all = (uint32_t)s;
+		/* queueing under load can lift every recent sample for minutes:
+		 * the slowly drifting all-time floor keeps "early" meaningful */
 		uint32_t lo = u->ecount ? u->cur_min : UINT32_MAX;
 		for (unsigned i = 0; i < u->nepochs; i++)
 			if (u->emin[i] < lo)
 				lo = u->emin[i];
+		if (u->floor_all < lo)
+			lo = u->floor_all;
 		uint32_t x1 = 0, x2 = 0;
 		for (unsigned i = 0; i < u->nrtt; i++) {
 			uint32_t v = u->rtt[i];
@@ -816,6 +831,7 @@ int defence_deadline(defence *d, def_txn *x, uint64_t now_us)
 		if (msg_parse_query(&mm, best->wire, best->len) == 0) {
 			up_reply rr = {.wire = best->wire, .len = best->len, .m = &mm, .server = best->server,
 				       .transport = best->tcp ? UP_TCP : UP_UDP, .rtt_us = best->rtt_us,
+				       .t_us = best->t_us,
 				       .ip_ttl = best->ip_ttl, .flags = wire_get_u16(best->wire + 2),
 				       .rcode = best->rcode, .opt = best->opt};
 			learn(u, &rr, !(best->signals & VS_BIT(VS_EARLY))); /* an early one

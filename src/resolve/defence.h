@@ -68,9 +68,10 @@
  * BASELINES per upstream, learnt only from replies served with a score ≥ 0
  * and from probe replies (defence_probe_reply: answers to harmless names
  * such as the root, asked at start and periodically by the caller): the
- * UDP RTTs (low = the minimum over the last ≤ 512 samples: a recursive
- * upstream's cache hits show the path's RTT, misses only add; high = the
- * 2nd largest of the last 32), up to 4 IP
+ * UDP RTTs (low = the minimum over the last ~64 s, or lower the all-time
+ * minimum, which drifts up by 1/64 of the gap every 8 s: a recursive
+ * upstream's cache hits show the path's RTT, misses and queueing under
+ * load only add; high = the 2nd largest of the last 32), up to 4 IP
  * TTL values with counts, whether OPT comes back, the AA/RA bits of
  * answers. A baseline is "known" after 3 samples.
  *
