@@ -28,7 +28,7 @@ awk -v n="$n" -v zone="$out/bench.test.zone" -v q="$out/queries.txt" 'BEGIN {
 	for (i = 0; i < n; i++) {
 		printf "h%d\tIN\tA\t198.18.%d.%d\n", i, int(i / 256) % 256, i % 256 > zone
 		if (i % 10 == 7)
-			printf "h%d\tIN\tAAAA\t2001:db8::%x\n", i, i > zone
+			printf "h%d\tIN\tAAAA\t2001:db8::%x:%x\n", i, int(i / 65536), i % 65536 > zone
 		if (i % 20 == 9)
 			printf "h%d\tIN\tMX\t10 mail.bench.test.\n", i > zone
 		t = (i % 10 == 7) ? "AAAA" : (i % 20 == 9) ? "MX" : "A"
