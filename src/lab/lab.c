@@ -118,6 +118,14 @@ static void usage(FILE *f)
 		"  --svg FILE         write a timeline of the forged share per resolver\n"
 		"  --keep             keep the temporary directory (zones, configs, logs)\n"
 		"  --quiet            no progress line\n"
+		"  --no-watch         no `antidote watch` beside the resolvers (default: one per resolver, 30\n"
+		"                     canaries *.SITE over unrelated .com/.net/.org sites and 6 .cn ones;\n"
+		"                     reports time to detect, time to clear and false positives)\n"
+		"  --watch-interval S seconds between its rounds (default 0.25)\n"
+		"  --watch-timeout MS its per-query timeout (default 400; no retries)\n"
+		"  --probe, --no-probe  measure the border with `antidote probe` after the users (default: gfw\n"
+		"                     only): censored-name set, injectors' pools, rule kinds vs the injector log\n"
+		"  --probe-kinds N    generated bases per rule kind in that measurement (default 30; 0: none)\n"
 		"  --netns            namespace mode (root): client, border and server network namespaces\n"
 		"                     joined by veths (198.51.100.0/24, 203.0.113.0/24); the injector sniffs\n"
 		"                     at the border and forges with raw sockets while the kernel forwards;\n"
@@ -421,6 +429,11 @@ struct lab_opts {
 	unsigned delay_ms, forged_ttl;
 	const char *resolvers, *data, *json, *svg;
 	bool quiet, netns;
+	bool no_watch;          /* no `antidote watch` beside the resolvers */
+	double watch_interval;  /* seconds between its rounds */
+	unsigned watch_timeout; /* ms per canary query */
+	int probe;              /* `antidote probe` at the border: -1 = gfw only, 0 off, 1 on */
+	unsigned per_kind;      /* generated bases per rule kind for its kinds run */
 };
 
 static bool parse_num(const char *s, double lo, double hi, double *out)
@@ -437,7 +450,8 @@ static bool parse_num(const char *s, double lo, double hi, double *out)
 static int parse_opts(int argc, char **argv, struct lab_opts *o)
 {
 	enum { O_SITES = 256, O_SEED, O_RATE, O_DUR, O_FSTART, O_FLEN, O_DELAY, O_FTTL, O_SCALE, O_ZIPF, O_TIMEOUT,
-	       O_RES, O_DATA, O_JSON, O_SVG, O_KEEP, O_QUIET, O_DOM, O_LISTED, O_AAAA, O_NETNS, O_HELP };
+	       O_RES, O_DATA, O_JSON, O_SVG, O_KEEP, O_QUIET, O_DOM, O_LISTED, O_AAAA, O_NETNS,
+	       O_NOWATCH, O_WINT, O_WTMO, O_PROBE, O_NOPROBE, O_PKINDS, O_HELP };
 	static const struct option lo[] = {
 		{"sites", required_argument, NULL, O_SITES}, {"seed", required_argument, NULL, O_SEED},
 		{"rate", required_argument, NULL, O_RATE}, {"duration", required_argument, NULL, O_DUR},
@@ -450,6 +464,9 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		{"quiet", no_argument, NULL, O_QUIET}, {"domestic", required_argument, NULL, O_DOM},
 		{"listed", required_argument, NULL, O_LISTED}, {"aaaa", required_argument, NULL, O_AAAA},
 		{"netns", no_argument, NULL, O_NETNS},
+		{"no-watch", no_argument, NULL, O_NOWATCH}, {"watch-interval", required_argument, NULL, O_WINT},
+		{"watch-timeout", required_argument, NULL, O_WTMO}, {"probe", no_argument, NULL, O_PROBE},
+		{"no-probe", no_argument, NULL, O_NOPROBE}, {"probe-kinds", required_argument, NULL, O_PKINDS},
 		{"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
 	};
 	internet_opts_default(&o->net);
@@ -459,6 +476,10 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 	o->fault_len = 15;
 	o->delay_ms = 40;
 	o->forged_ttl = 12;
+	o->watch_interval = 0.25;
+	o->watch_timeout = 400;
+	o->probe = -1;
+	o->per_kind = 30;
 	optind = 1;
 	int c;
 	double v;
@@ -484,6 +505,12 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		case O_KEEP: keep_temp = true; break;
 		case O_QUIET: o->quiet = true; break;
 		case O_NETNS: o->netns = true; break;
+		case O_NOWATCH: o->no_watch = true; break;
+		case O_WINT: ok = parse_num(optarg, 0.05, 60, &o->watch_interval); break;
+		case O_WTMO: ok = parse_num(optarg, 10, 60000, &v); o->watch_timeout = (unsigned)v; break;
+		case O_PROBE: o->probe = 1; break;
+		case O_NOPROBE: o->probe = 0; break;
+		case O_PKINDS: ok = parse_num(optarg, 0, 1000, &v); o->per_kind = (unsigned)v; break;
 		case O_DOM: ok = parse_num(optarg, 0, 100, &v); o->net.domestic_pct = (unsigned)v; break;
 		case O_LISTED: ok = parse_num(optarg, 0, 100, &v); o->net.listed_pct = (unsigned)v; break;
 		case O_AAAA: ok = parse_num(optarg, 0, 100, &v); o->users.aaaa_pct = (unsigned)v; break;
@@ -544,6 +571,9 @@ struct lab {
 	char inj_log[PATH_MAX];
 	double t0_real;
 	struct rng rng;
+	char canaries[PATH_MAX];
+	struct child *watch[REPORT_MAXRES];
+	char watch_log[REPORT_MAXRES][PATH_MAX];
 };
 
 static bool kind_selected(const char *list, const char *name)
@@ -786,6 +816,85 @@ static int start_relay(struct lab *L, int64_t epoch_ms, char *err, size_t errlen
 	return L->relay ? 0 : -1;
 }
 
+/* ---- `antidote watch` beside each resolver (lab/watchrun.h) ---- */
+
+static int64_t realtime_ms(void)
+{
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	return (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000;
+}
+
+/* One watch per resolver under test (defended ones too: that its watch sees
+ * nothing is the point), all with the same canaries. */
+static int start_watches(struct lab *L, char *err, size_t errlen)
+{
+	snprintf(L->canaries, sizeof(L->canaries), "%s/canaries.txt", L->dir);
+	FILE *f = fopen(L->canaries, "w");
+	int n = f ? watchrun_canaries(&L->net, L->rules, L->o.net.seed, WATCHRUN_NCNO, WATCHRUN_NCN, f, NULL, NULL)
+		  : DNS_EIO;
+	if (f && fclose(f) != 0)
+		n = DNS_EIO;
+	if (n <= 0) {
+		snprintf(err, errlen, "cannot write the canaries");
+		return -1;
+	}
+	struct watchrun_cfg wc = {.self = L->self, .canaries = L->canaries, .interval = L->o.watch_interval,
+				  .timeout_ms = L->o.watch_timeout, .retries = 0};
+	for (unsigned i = 0; i < L->nres; i++) {
+		char name[40];
+		snprintf(name, sizeof(name), "watch-%s", L->res[i].kind->name);
+		snprintf(L->watch_log[i], sizeof(L->watch_log[i]), "%s/%s.log", L->dir, name);
+		if (use_netns)
+			child_set_netns(topo.fd[NETNS_CLIENT]);
+		L->watch[i] = watchrun_start(&wc, name, L->res[i].port, L->watch_log[i], err, errlen);
+		child_set_netns(-1);
+		if (!L->watch[i])
+			return -1;
+	}
+	return 0;
+}
+
+/* Until every watch has printed its ready event, or the CLOCK_REALTIME
+ * instant until_ms. */
+static void wait_watches(struct lab *L, int64_t until_ms)
+{
+	while (!stop_sig && realtime_ms() < until_ms) {
+		bool all = true;
+		for (unsigned i = 0; i < L->nres && all; i++)
+			all = !L->watch[i] || watchrun_log_ready(L->watch_log[i]);
+		if (all)
+			return;
+		sleep_ms(20);
+	}
+}
+
+/* Stops the watches (each prints its stop line) and scores what they saw
+ * against the scenario's fault window. */
+static void stop_watches(struct lab *L)
+{
+	const struct lab_opts *o = &L->o;
+	struct watch_window w = {.has = o->sc->fault != FAULT_NONE, .start_s = o->fault_start,
+				 .end_s = o->fault_start + o->fault_len};
+	if (o->sc->fault == FAULT_INJECT_WINDOW) {
+		w.kind = "hijack";
+		w.what = "65.49.2.178";
+	} else if (o->sc->fault == FAULT_FREEZE_DOMESTIC) {
+		w.kind = "tld-outage";
+		w.what = "cn";
+	}
+	for (unsigned i = 0; i < L->nres; i++) {
+		if (!L->watch[i])
+			continue;
+		child_kill(L->watch[i], 1000);
+		L->watch[i] = NULL;
+		struct watch_summary *s = &L->rep.res[i].watch;
+		if (watchrun_read(s, L->watch_log[i], L->t0_real) < 0)
+			fprintf(stderr, "antidote lab: %s: cannot read\n", L->watch_log[i]);
+		watchrun_score(s, &w);
+	}
+}
+
 static void progress(struct lab *L, int64_t t, bool tty, double *last)
 {
 	if (L->o.quiet)
@@ -993,12 +1102,19 @@ int cmd_lab(int argc, char **argv)
 		goto fail;
 	/* the users start at the CLOCK_REALTIME instant epoch_ms, which is the
 	 * relay's scenario time 0 (--epoch-ms): the fault windows line up */
-	const int64_t lead_ms = 500;
+	/* with watches, the lead leaves them time to learn their baseline through
+	 * the border before the users start */
+	const int64_t lead_ms = L.o.no_watch ? 500 : 2500;
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	int64_t epoch_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000 + lead_ms;
 	if (stop_sig || start_relay(&L, epoch_ms, err, sizeof(err)) < 0)
 		goto fail;
+	if (!L.o.no_watch) {
+		if (start_watches(&L, err, sizeof(err)) < 0)
+			goto fail;
+		wait_watches(&L, epoch_ms);
+	}
 	clock_gettime(CLOCK_REALTIME, &rt);
 	int64_t wait_ms = epoch_ms - ((int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000);
 	if (wait_ms > 0)
@@ -1024,7 +1140,19 @@ int cmd_lab(int argc, char **argv)
 	run_timeline(&L);
 	if (stop_sig)
 		goto fail;
+	stop_watches(&L);
 	cross_check(&L);
+	if (L.o.probe > 0 || (L.o.probe < 0 && !strcmp(L.o.sc->name, "gfw"))) {
+		if (!L.o.quiet)
+			fprintf(stderr, "measuring the border: antidote probe --silent at a replica of it\n");
+		struct probe_run_cfg pc = {.self = L.self, .dir = L.dir, .datadir = L.data, .profile = L.o.sc->profile,
+					   .seed = L.o.net.seed, .per_kind = L.o.per_kind, .net = &L.net};
+		if (probe_run(&pc, &r->probe, &stop_sig) < 0) {
+			if (stop_sig)
+				goto fail;
+			fprintf(stderr, "antidote lab: probe: %s\n", r->probe.error);
+		}
+	}
 	r->wall_s = mono_s() - t_start;
 	report_table(r, stdout);
 	fflush(stdout);

@@ -223,6 +223,19 @@ void report_table(const struct report *r, FILE *f)
 	if (r->has_window)
 		fprintf(f, "  cache left = names forged during the fault (off the blocklist) still answered forged "
 			   "just after it\n");
+	bool watched = false;
+	for (unsigned i = 0; i < r->nres; i++)
+		watched |= r->res[i].watch.on;
+	if (watched) {
+		fprintf(f, "\n");
+		watchrun_table_head(f);
+		for (unsigned i = 0; i < r->nres; i++)
+			watchrun_table_row(r->res[i].name, &r->res[i].watch, f);
+		fprintf(f, "  watch: `antidote watch` beside each resolver; ready/raise/clear in seconds of the run; detect = "
+			   "first raise - fault start, clear = last clear - fault end; false+ = raised outside the fault "
+			   "window (+%.0f s)\n", WATCHRUN_GRACE_S);
+	}
+	probe_run_table(&r->probe, f);
 	fprintf(f, "  set-up %.1f s, whole run %.1f s\n", r->setup_s, r->wall_s);
 }
 
@@ -285,6 +298,9 @@ int report_json(const struct report *r, FILE *f)
 		r->inj.have_log ? "true" : "false", (unsigned long long)r->inj.forged,
 		(unsigned long long)r->inj.phase[0], (unsigned long long)r->inj.phase[1],
 		(unsigned long long)r->inj.phase[2]);
+	fprintf(f, "  \"probe\": ");
+	probe_run_json(&r->probe, f);
+	fprintf(f, ",\n");
 	fprintf(f, "  \"resolvers\": [");
 	for (unsigned i = 0; i < r->nres; i++) {
 		const struct report_res *x = &r->res[i];
@@ -312,6 +328,9 @@ int report_json(const struct report *r, FILE *f)
 			x->probe[1].answered, x->probe[1].forged);
 		fprintf(f, "     \"injector_log\": {\"confirmed\": %llu, \"unconfirmed\": %llu},\n",
 			(unsigned long long)x->confirmed, (unsigned long long)x->unconfirmed);
+		fprintf(f, "     \"watch\": ");
+		watchrun_json(&x->watch, f);
+		fprintf(f, ",\n");
 		fprintf(f, "     \"series\": [");
 		for (unsigned s = 0; s < r->nsec; s++) {
 			const struct report_cell *q = &x->sec[s];
@@ -388,6 +407,34 @@ static void svg_panel(const struct report *r, FILE *f, int y0, int h, const char
 	}
 }
 
+/* Incidents `antidote watch` raised: one bar per resolver along the top of
+ * the panel, from raise (a triangle) to clear (or the end). */
+static void svg_watch(const struct report *r, FILE *f, int y0)
+{
+	double dur = r->duration_ms / 1000.0;
+	bool any = false;
+	for (unsigned i = 0; i < r->nres; i++) {
+		const struct watch_summary *w = &r->res[i].watch;
+		double y = y0 + 26 + 6 * (double)i; /* below the window label */
+		for (unsigned k = 0; w->on && k < w->n; k++) {
+			const struct watch_incident *x = &w->inc[k];
+			double a = fmin(fmax(x->raise_s, 0), dur), b = isnan(x->clear_s) ? dur : fmin(fmax(x->clear_s, 0), dur);
+			double xa = svg_x(r, a), xb = svg_x(r, b);
+			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"4\"><title>%s: "
+				   "%s %s raised %.2f s%s</title></line>\n",
+				xa, y, xb > xa + 1 ? xb : xa + 1, y, palette[i % 8], r->res[i].name, x->kind, x->what, x->raise_s,
+				x->in_window ? "" : " (false positive)");
+			fprintf(f, "<path d=\"M%.1f %.1f l-4 -6 h8 z\" fill=\"%s\"/>\n", xa, y - 2, palette[i % 8]);
+			if (!isnan(x->clear_s))
+				fprintf(f, "<path d=\"M%.1f %.1f l-4 6 h8 z\" fill=\"%s\"/>\n", xb, y + 2, palette[i % 8]);
+			any = true;
+		}
+	}
+	if (any)
+		fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"s\" text-anchor=\"end\">watch incidents: raise &#9660; clear &#9650;</text>\n",
+			SVG_X1 - 4, y0 + 34 + 6 * (int)r->nres);
+}
+
 static double what_forged(const struct report_cell *c)
 {
 	return report_share(c, TRUTH_FORGED);
@@ -413,6 +460,7 @@ int report_svg(const struct report *r, FILE *f)
 		   "time; profile %s, border delay %u ms, seed %u</text>\n",
 		SVG_X0, r->sites, r->rate, r->profile, r->delay_ms, r->seed);
 	svg_panel(r, f, y1, h1, "share of queries answered with a forged address (per second)", what_forged);
+	svg_watch(r, f, y1);
 	svg_panel(r, f, y2, h2, "share of queries failed: SERVFAIL or timeout (per second)", what_failed);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"s\" text-anchor=\"middle\">seconds since users started</text>\n",
 		(SVG_X0 + SVG_X1) / 2, H - 8);

@@ -1,7 +1,9 @@
 /* report — what the lab measured: per resolver, per second and per phase
  * counts of verdicts (truth.h) and latency histograms; cache probes; the
- * injector's ground truth; and the writers: live progress line, text
- * table, JSON and an SVG timeline.
+ * injector's ground truth; what `antidote watch` saw beside each resolver
+ * (lab/watchrun.h) and the border measured by `antidote probe`
+ * (lab/probe_run.h); and the writers: live progress line, text table, JSON
+ * and an SVG timeline.
  *
  * Time: t_ms counts from the start of user traffic. Phases: BEFORE
  * [0, fault_start), FAULT [fault_start, fault_start + fault_len), AFTER the
@@ -18,7 +20,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lab/probe_run.h"
 #include "lab/truth.h"
+#include "lab/watchrun.h"
 
 #define REPORT_LATB 72   /* latency buckets: 10 per decade from 1 us */
 #define REPORT_MAXRES 8
@@ -47,6 +51,7 @@ struct report_res {
 	struct report_probe probe[2]; /* 0: just after the fault, 1: at the end */
 	uint64_t confirmed;           /* forged answers the injector log explains */
 	uint64_t unconfirmed;         /* forged answers it does not */
+	struct watch_summary watch;   /* its `antidote watch` (watch.on false: none) */
 };
 
 struct report {
@@ -65,6 +70,7 @@ struct report {
 		uint64_t phase[PHASE_N];
 	} inj;
 	double setup_s, wall_s;
+	struct probe_summary probe;   /* the border measured by `antidote probe` */
 };
 
 /* Fills the scenario fields first, then report_init sizes the series from
