@@ -202,7 +202,8 @@ static char *trim(char *s)
 }
 
 /* A dnsmasq directive: a lowercase word of letters, digits and '-',
- * alone or before '=' or a blank. Returns the word's length or 0. */
+ * alone or before '=' (blanks allowed around it). Returns the word's
+ * length or 0. */
 static size_t directive(const char *s)
 {
 	size_t i = 0;
@@ -213,7 +214,10 @@ static size_t directive(const char *s)
 		i++;
 	if (i == st || !islower((unsigned char)s[st]))
 		return 0;
-	if (s[i] && s[i] != '=' && s[i] != ' ' && s[i] != '\t')
+	size_t j = i;
+	while (s[j] == ' ' || s[j] == '\t')
+		j++;
+	if (s[j] && s[j] != '=') /* "word=...", "word = ..." or a bare "word" */
 		return 0;
 	return i;
 }
