@@ -20,13 +20,15 @@
  *    +40 VS_OPT       has OPT (injectors send none; also before the
  *                     upstream is known to send it, so no probe is needed
  *                     to serve an EDNS upstream's first answers at once)
- *    +35 VS_TIMELY    (upstreams that send no OPT) arrival ≥ 0.75 x the
- *                     learnt low RTT and IP TTL as learnt
+ *    +35 VS_TIMELY    (upstreams not known to send OPT) arrival ≥ 0.75 x
+ *                     the learnt low RTT (or within early_min_us of it)
+ *                     and IP TTL among the learnt values
  *    -60 VS_NO_OPT    no OPT though the upstream is known to send it
  *    -20 VS_EARLY     rtt < 0.5 x the learnt low RTT and more than
  *                     early_min_us sooner (Hold-On's rule)
  *    -25 VS_IP_TTL    IP TTL / hop limit not among the learnt values
  *    -25 VS_FLAGS     AA or RA unlike the upstream's answers, or RD cleared
+ *                     (the caller's queries must set RD; resolve's do)
  *    -10 VS_SHAPE     injector shape: counts 1/1/0/0, answer owner c0 0c, no
  *                     OPT (0 for upstreams that send no OPT: theirs look so)
  *    -20 VS_POOL      an answer address seen answering ≥ pool_names
@@ -50,8 +52,10 @@
  *    scores ≤ DEF_DEADLINE_SCORE, leaving room for one retransmission of a
  *    lost real reply), at most hold_max_us; hold_max_us from the send
  *    while the upstream's RTT is not learnt;
- *  - two held replies with different answers and none acceptable: a
- *    conflict — ESCALATE at once (ask again over TCP, UP_QF_TCP);
+ *  - two held replies with different answers and none acceptable, from an
+ *    upstream not known to send OPT (nothing else can tell them apart): a
+ *    conflict — ESCALATE at once (ask again over TCP, UP_QF_TCP); from an
+ *    OPT upstream keep waiting for the real reply, which will carry OPT;
  *  - at the deadline (defence_deadline): a conflict or a best candidate
  *    below DEF_DEADLINE_SCORE (or below 0 for a marked name) → ESCALATE
  *    (once; after that FAIL); else serve the best (ties: the later one).
@@ -61,6 +65,11 @@
  *  for mark_us; the others are SUPERSEDED. A marked name is asked over TCP
  *  from the start when the upstream sends no OPT (defence_query_flags),
  *  since nothing else tells its forged replies from real ones.
+ * RESIDUAL RISK: from an upstream that sends no OPT and no cookie, a forged
+ * reply that arrives when real ones do with the real IP TTL (an injector
+ * next to the upstream copying the query's TTL) scores like a real one and
+ * is served if it comes first; a later different reply then cannot undo
+ * it. Give such upstreams EDNS, or use TCP.
  * Mode DEF_OFF (the 2014 forwarder, and the ChinaDNS-style fixed list):
  * only VS_LIST is applied (a listed reply is dropped, the next one waited
  * for); every other reply is accepted at once.
