@@ -7,12 +7,14 @@
  * straight to the domestic server:
  *   dnsmasq         Debian's dnsmasq (undefended forwarder, caches)
  *   unbound         Debian's Unbound with forward-zones (undefended)
- *   antidote-off    antidote resolve --defence off
- *   antidote-on     antidote resolve --defence on
- *   antidote-fixed  antidote resolve with only --bogus-ip (a fixed list of
- *                   known forged addresses, as ChinaDNS's -l)
- * Kinds whose program is missing are skipped (antidote resolve does not
- * exist yet: its kinds turn up once `antidote resolve --help` works).
+ *   antidote-off    antidote resolve --defence off (first reply wins)
+ *   antidote-on     antidote resolve --defence on (the default: every reply
+ *                   judged, forged ones never served; resolve/defence.h)
+ *   antidote-fixed  antidote resolve --defence off --bogus-ip LIST (only a
+ *                   fixed list of known forged addresses, as ChinaDNS's -l:
+ *                   data/chinadns-forged-iplist.txt)
+ * Kinds whose program is missing are skipped (the antidote kinds need
+ * `antidote resolve --help` to work).
  * Config files go to env->dir; output to DIR/<name>.log. */
 #ifndef ANTIDOTE_LAB_RESOLVERS_H
 #define ANTIDOTE_LAB_RESOLVERS_H
