@@ -93,6 +93,7 @@ bench:
 	@BUILD=$(BUILD) bash bench/resolve_bench.sh
 	@BUILD=$(BUILD) bash bench/inject_bench.sh
 	@BUILD=$(BUILD) bash bench/probe_bench.sh
+	@BUILD=$(BUILD) bash bench/defence_bench.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
