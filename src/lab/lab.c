@@ -122,7 +122,9 @@ static void usage(FILE *f)
 		"                     canaries *.SITE over unrelated .com/.net/.org sites and 6 .cn ones;\n"
 		"                     reports time to detect, time to clear and false positives)\n"
 		"  --watch-interval S seconds between its rounds (default 0.25)\n"
-		"  --watch-timeout MS its per-query timeout (default 400; no retries)\n"
+		"  --watch-timeout MS its per-attempt timeout (default 400)\n"
+		"  --watch-retries N  its retries (default 1: a resolver stalled 400 ms under load is\n"
+		"                     not a TLD outage; a real one is raised ~1 s after it starts)\n"
 		"  --probe, --no-probe  measure the border with `antidote probe` after the users (default: gfw\n"
 		"                     only): censored-name set, injectors' pools, rule kinds vs the injector log\n"
 		"  --probe-kinds N    generated bases per rule kind in that measurement (default 30; 0: none)\n"
@@ -432,6 +434,7 @@ struct lab_opts {
 	bool no_watch;          /* no `antidote watch` beside the resolvers */
 	double watch_interval;  /* seconds between its rounds */
 	unsigned watch_timeout; /* ms per canary query */
+	unsigned watch_retries;
 	int probe;              /* `antidote probe` at the border: -1 = gfw only, 0 off, 1 on */
 	unsigned per_kind;      /* generated bases per rule kind for its kinds run */
 };
@@ -451,7 +454,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 {
 	enum { O_SITES = 256, O_SEED, O_RATE, O_DUR, O_FSTART, O_FLEN, O_DELAY, O_FTTL, O_SCALE, O_ZIPF, O_TIMEOUT,
 	       O_RES, O_DATA, O_JSON, O_SVG, O_KEEP, O_QUIET, O_DOM, O_LISTED, O_AAAA, O_NETNS,
-	       O_NOWATCH, O_WINT, O_WTMO, O_PROBE, O_NOPROBE, O_PKINDS, O_HELP };
+	       O_NOWATCH, O_WINT, O_WTMO, O_PROBE, O_NOPROBE, O_PKINDS, O_WRETRY, O_HELP };
 	static const struct option lo[] = {
 		{"sites", required_argument, NULL, O_SITES}, {"seed", required_argument, NULL, O_SEED},
 		{"rate", required_argument, NULL, O_RATE}, {"duration", required_argument, NULL, O_DUR},
@@ -467,6 +470,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		{"no-watch", no_argument, NULL, O_NOWATCH}, {"watch-interval", required_argument, NULL, O_WINT},
 		{"watch-timeout", required_argument, NULL, O_WTMO}, {"probe", no_argument, NULL, O_PROBE},
 		{"no-probe", no_argument, NULL, O_NOPROBE}, {"probe-kinds", required_argument, NULL, O_PKINDS},
+		{"watch-retries", required_argument, NULL, O_WRETRY},
 		{"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
 	};
 	internet_opts_default(&o->net);
@@ -478,6 +482,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 	o->forged_ttl = 12;
 	o->watch_interval = 0.25;
 	o->watch_timeout = 400;
+	o->watch_retries = 1;
 	o->probe = -1;
 	o->per_kind = 30;
 	optind = 1;
@@ -511,6 +516,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		case O_PROBE: o->probe = 1; break;
 		case O_NOPROBE: o->probe = 0; break;
 		case O_PKINDS: ok = parse_num(optarg, 0, 1000, &v); o->per_kind = (unsigned)v; break;
+		case O_WRETRY: ok = parse_num(optarg, 0, 5, &v); o->watch_retries = (unsigned)v; break;
 		case O_DOM: ok = parse_num(optarg, 0, 100, &v); o->net.domestic_pct = (unsigned)v; break;
 		case O_LISTED: ok = parse_num(optarg, 0, 100, &v); o->net.listed_pct = (unsigned)v; break;
 		case O_AAAA: ok = parse_num(optarg, 0, 100, &v); o->users.aaaa_pct = (unsigned)v; break;
@@ -840,7 +846,7 @@ static int start_watches(struct lab *L, char *err, size_t errlen)
 		return -1;
 	}
 	struct watchrun_cfg wc = {.self = L->self, .canaries = L->canaries, .interval = L->o.watch_interval,
-				  .timeout_ms = L->o.watch_timeout, .retries = 0};
+				  .timeout_ms = L->o.watch_timeout, .retries = L->o.watch_retries};
 	for (unsigned i = 0; i < L->nres; i++) {
 		char name[40];
 		snprintf(name, sizeof(name), "watch-%s", L->res[i].kind->name);
