@@ -258,6 +258,15 @@ static struct child *antidote_start(const struct resolvers_env *env, uint16_t po
 	} else {
 		argv[a++] = (char *)mode;
 	}
+	if (strcmp(mode, "on")) {
+		/* antidote-off/-fixed stand for a 2014 ISP resolver, which had
+		 * no serve-stale (RFC 8767 is from 2020). With it, a burst of
+		 * misses (the end probe) can make the relay look down for a few
+		 * ms (3 attempts past their RTO, replies merely late) and the
+		 * expired forged answers come back at once as stale data. */
+		argv[a++] = "--stale-window";
+		argv[a++] = "0";
+	}
 	argv[a] = NULL;
 	return child_spawn(name, argv, log, err, errlen);
 }
