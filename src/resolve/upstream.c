@@ -96,7 +96,8 @@ typedef struct up_conn {
 typedef struct up_server {
 	net_addr addr;
 	rtt rtt;
-	uint32_t consec;
+	uint32_t consec;        /* timeouts in a row with no reply in between */
+	uint64_t last_reply_us; /* when the server last answered anything */
 	bool down;
 	uint64_t probe_at;
 	uint8_t ccookie[EDNS_COOKIE_CLIENT];
@@ -682,6 +683,7 @@ static int process(up_txn *t, up_attempt *a, const uint8_t *wire, size_t len,
 	s->st.replies++;
 	s->consec = 0;
 	s->down = false;
+	s->last_reply_us = now_us(c);
 	if (a->state == A_PENDING || a->state == A_TIMEDOUT)
 		a->state = A_REPLIED;
 	unsigned rcode = msg_rcode(&m);
@@ -925,7 +927,11 @@ static void txn_timer(up_txn *t, uint64_t now)
 		a->state = A_TIMEDOUT;
 		s->st.timeouts++;
 		rtt_timeout(&s->rtt);
-		if (++s->consec >= c->cfg.down_after && !s->down) {
+		/* A server that has answered since this attempt left is slow,
+		 * not down: only timeouts of attempts sent after its last reply
+		 * count (regression: under a burst the lab's relay was marked
+		 * down again and again by late, not lost, replies). */
+		if (s->last_reply_us < a->sent_us && ++s->consec >= c->cfg.down_after && !s->down) {
 			s->down = true;
 			s->probe_at = now + c->cfg.probe_us;
 		}

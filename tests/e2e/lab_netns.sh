@@ -56,24 +56,29 @@ grep -q '</svg>' "$SVG" && grep -q 'fault window' "$SVG" && grep -q '<polyline' 
 
 # One line per resolver: name defended q_before fu_before q_fault f_fault
 # left_asked left_forged end_forged confirmed unconfirmed total_answers
-# end_answered
+# end_answered total_forged
 rows=$(awk '
 	function num(s, k,   m) { if (match(s, "\"" k "\": [0-9.]+")) { m = substr(s, RSTART, RLENGTH); sub(/.*: /, "", m); return m } return -1 }
 	/^    \{"name": / { if (name != "") print row; name = $0; sub(/.*"name": "/, "", name); sub(/".*/, "", name)
 		def = ($0 ~ /"defended": true/) ? 1 : 0; row = "" }
-	/^     "queries":/ { ans = num($0, "answers") }
+	/^     "queries":/ { ans = num($0, "answers"); tf = num($0, "forged") }
 	/^     "before":/ { qb = num($0, "queries"); fub = num($0, "forged_unblocked") }
 	/^     "fault":/ { qf = num($0, "queries"); ff = num($0, "forged") }
 	/^     "cache_left":/ { s = $0; sub(/"end":.*/, "", s); la = num(s, "asked"); lf = num(s, "forged")
 		e = $0; sub(/.*"end":/, "", e); ef = num(e, "forged"); ea = num(e, "answered") }
 	/^     "injector_log":/ { c = num($0, "confirmed"); u = num($0, "unconfirmed")
-		row = name " " def " " qb " " fub " " qf " " ff " " la " " lf " " ef " " c " " u " " ans " " ea }
+		row = name " " def " " qb " " fub " " qf " " ff " " la " " lf " " ef " " c " " u " " ans " " ea " " tf }
 	END { if (name != "") print row }' "$JSON")
 [ -n "$rows" ] || fail "no resolver in the JSON"
 undefended=0
-while read -r name def qb fub qf ff la lf ef c u ans ea; do
+while read -r name def qb fub qf ff la lf ef c u ans ea tf; do
 	[ -n "$name" ] || continue
 	[ "$ans" -gt 0 ] && pass "$name: $ans answers" || fail "$name: no answers"
+	if [ "$name" = antidote-on ]; then # the defence: nothing forged, ever
+		[ "$tf" -eq 0 ] && [ "$c" -eq 0 ] && [ "$u" -eq 0 ] && pass "$name: 0 forged answers served of $ans" \
+			|| fail "$name: $tf forged answers served with the defence on"
+		continue
+	fi
 	[ "$qb" -gt 0 ] && [ "$fub" -eq 0 ] && pass "$name: 0 forged answers off the blocklist before the fault ($qb queries)" \
 		|| fail "$name: $fub forged answers off the blocklist before the fault"
 	[ "$u" -eq 0 ] && [ "$c" -gt 0 ] && pass "$name: all $c forged answers found in the injector's log" \

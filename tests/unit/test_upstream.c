@@ -968,6 +968,47 @@ static void test_timeout_failover(void **state)
 	fake_close(&b);
 }
 
+/* Regression (lab flake): timeouts of attempts sent before the server's
+ * latest reply must not mark it down: it is answering, only late. */
+static void test_upstream_burst_not_down(void **state)
+{
+	(void)state;
+	fake a;
+	fake_open(&a, F_DROP);
+	up_config cfg = { .rto_init_us = 30000, .rto_min_us = 10000, .attempts = 1, .down_after = 3 };
+	up_ctx *c = mk(&a, NULL, &cfg);
+	res r[3];
+	char name[32];
+	for (int i = 0; i < 3; i++) { /* dropped: they will time out */
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].policy = P_PLAIN;
+		snprintf(name, sizeof(name), "b%d.example.", i);
+		ask(c, S0, 1, &r[i], name, 0);
+	}
+	run(c, NULL, 3000);
+	a.mode = F_ANSWER; /* the server answers again before they time out */
+	res w = { .policy = P_PLAIN };
+	ask(c, S0, 1, &w, "alive.example.", 0);
+	run(c, &w.done, 20000);
+	assert_int_equal(w.n, 1);
+	run(c, NULL, 80000);
+	up_stats s = st(c, 0);
+	assert_true(s.timeouts >= 3);
+	assert_false(s.down);
+	/* three timeouts with no reply in between still mean down */
+	a.mode = F_DROP;
+	for (int i = 0; i < 3; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].policy = P_PLAIN;
+		snprintf(name, sizeof(name), "d%d.example.", i);
+		ask(c, S0, 1, &r[i], name, 0);
+		run(c, &r[i].done, 500000);
+	}
+	assert_true(st(c, 0).down);
+	upstream_free(c);
+	fake_close(&a);
+}
+
 static void test_backoff(void **state)
 {
 	(void)state;
@@ -1135,6 +1176,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_pipeline),
 		cmocka_unit_test(test_tcp_failure),
 		cmocka_unit_test(test_timeout_failover),
+		cmocka_unit_test(test_upstream_burst_not_down),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_servfail_refused),
 		cmocka_unit_test(test_rtt_order),
