@@ -115,10 +115,15 @@ static void border_ready(void *arg)
  * that namespace). Forked; returns its pid or -1. */
 static pid_t start_delay_line(const struct netns_topo *t, const struct relay_config *rc)
 {
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* SIGKILL: the parent may block SIGTERM (signalfd), and the child
+	 * inherits that mask; a SIGKILLed parent must not leave it behind. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
 	char err[512];
 	struct relay_config dl = *rc;
 	dl.engine = NULL;
