@@ -9,37 +9,12 @@
 
 #include "dns/edns.h"
 #include "dns/rrtype.h"
-
-/* Hex string (spaces ignored) to bytes; returns the length. */
-static size_t hex(const char *s, uint8_t *out)
-{
-	size_t n = 0;
-	int hi = -1;
-	for (; *s; s++) {
-		int v;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			v = *s - 'A' + 10;
-		else
-			continue;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			out[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
-	}
-	assert_true(hi < 0);
-	return n;
-}
+#include "testutil.h"
 
 static int parse_hex(edns *e, const char *opts)
 {
 	uint8_t rd[512];
-	size_t n = hex(opts, rd);
+	size_t n = tu_hex(opts, rd);
 	static uint8_t keep[512]; /* e->nsid etc. point into it */
 	memcpy(keep, rd, n);
 	return edns_parse(e, 1232, 0, keep, (uint16_t)n);

@@ -14,31 +14,7 @@
 #include "dns/msg.h"
 #include "dns/rdata.h"
 #include "dns/rrtype.h"
-
-static size_t hex(const char *s, uint8_t *out)
-{
-	size_t n = 0;
-	int hi = -1;
-	for (; *s; s++) {
-		int v;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			v = *s - 'A' + 10;
-		else
-			continue;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			out[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
-	}
-	assert_true(hi < 0);
-	return n;
-}
+#include "testutil.h"
 
 static msg_rr rrs[MSG_MAXRRS];
 
@@ -81,7 +57,7 @@ static void parse_response(void **st)
 {
 	(void)st;
 	uint8_t w[512];
-	size_t n = hex(RESP, w);
+	size_t n = tu_hex(RESP, w);
 	assert_int_equal(n, 120);
 	msg m;
 	assert_int_equal(parse2(&m, w, n), 0);
@@ -141,7 +117,7 @@ static void every_prefix_fails(void **st)
 {
 	(void)st;
 	uint8_t w[512];
-	size_t n = hex(RESP, w);
+	size_t n = tu_hex(RESP, w);
 	for (size_t len = 0; len < n; len++) {
 		uint8_t *p = malloc(len ? len : 1); /* exact size: ASan sees over-reads */
 		memcpy(p, w, len);
@@ -163,7 +139,7 @@ static void trailing_and_counts(void **st)
 {
 	(void)st;
 	uint8_t w[600];
-	size_t n = hex(RESP, w);
+	size_t n = tu_hex(RESP, w);
 	memcpy(w + n, "\x00\x00\x01", 3);
 	msg m;
 	assert_int_equal(parse2(&m, w, n + 3), 0);
@@ -199,7 +175,7 @@ static void qdcount_zero_and_two(void **st)
 	uint8_t w[512];
 	msg m, q;
 	/* QDCOUNT 0 with a cookie (RFC 7873 §5.4 style) */
-	size_t n = hex("abcd 0000 0000 0000 0000 0001"
+	size_t n = tu_hex("abcd 0000 0000 0000 0000 0001"
 		       "00 0029 1000 00000000 000c 000a 0008 1122334455667788", w);
 	assert_int_equal(parse2(&m, w, n), 0);
 	assert_int_equal(m.qname_len, 0);
@@ -209,7 +185,7 @@ static void qdcount_zero_and_two(void **st)
 	assert_int_equal(q.qname_len, 0);
 	assert_int_equal(q.edns.udp_size, 4096);
 	/* QDCOUNT 2 */
-	n = hex("abcd 0100 0002 0000 0000 0000"
+	n = tu_hex("abcd 0100 0002 0000 0000 0000"
 		"07 6578616d706c65 03 636f6d 00 0001 0001"
 		"03 777777 c00c 001c 0001", w);
 	assert_int_equal(msg_parse(&m, w, n, rrs, MSG_MAXRRS), 0);
@@ -233,93 +209,93 @@ static void hostile_names(void **st)
 	const char *hdr = "0001 0000 0001 0000 0000 0000";
 	size_t n;
 	/* forward pointer */
-	n = hex(hdr, w);
-	n += hex("c00e 00 0001 0001", w + n);
+	n = tu_hex(hdr, w);
+	n += tu_hex("c00e 00 0001 0001", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EPTR);
 	/* pointer to itself */
-	n = hex(hdr, w);
-	n += hex("c00c 0001 0001", w + n);
+	n = tu_hex(hdr, w);
+	n += tu_hex("c00c 0001 0001", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EPTR);
 	/* loop through a label: "a" then back to 12 */
-	n = hex(hdr, w);
-	n += hex("01 61 c00c 0001 0001", w + n);
+	n = tu_hex(hdr, w);
+	n += tu_hex("01 61 c00c 0001 0001", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EPTR);
 	/* pointer into the header (offset 4 holds 00 01: would read as ".") */
-	n = hex(hdr, w);
-	n += hex("c004 0001 0001", w + n);
+	n = tu_hex(hdr, w);
+	n += tu_hex("c004 0001 0001", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EPTR);
-	n = hex(hdr, w);
-	n += hex("01 61 c002 0001 0001", w + n);
+	n = tu_hex(hdr, w);
+	n += tu_hex("01 61 c002 0001 0001", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EPTR);
 	/* pointer past the end */
-	n = hex(hdr, w);
-	n += hex("3fff 00 0001 0001", w + n);
+	n = tu_hex(hdr, w);
+	n += tu_hex("3fff 00 0001 0001", w + n);
 	w[12] = 0xff; w[13] = 0xff;
 	assert_int_equal(parse2(&m, w, n), DNS_EPTR);
 	/* pointer cut in half */
-	n = hex(hdr, w);
-	n += hex("c0", w + n);
+	n = tu_hex(hdr, w);
+	n += tu_hex("c0", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_ETRUNC);
 	/* label types 0x40 and 0x80 */
-	n = hex(hdr, w);
-	n += hex("41 61 00 0001 0001", w + n);
+	n = tu_hex(hdr, w);
+	n += tu_hex("41 61 00 0001 0001", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_ELABEL);
-	n = hex(hdr, w);
-	n += hex("81 61 00 0001 0001", w + n);
+	n = tu_hex(hdr, w);
+	n += tu_hex("81 61 00 0001 0001", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_ELABEL);
 	/* 300-octet name: 5 labels of 59 */
-	n = hex(hdr, w);
+	n = tu_hex(hdr, w);
 	for (int i = 0; i < 5; i++) {
 		w[n++] = 59;
 		memset(w + n, 'a', 59);
 		n += 59;
 	}
-	n += hex("00 0001 0001", w + n);
+	n += tu_hex("00 0001 0001", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_ENAMELEN);
 	/* 255 exactly is fine: 3 x 63 + 62 = 4*64 - 1 ... build 63,63,63,61 */
-	n = hex(hdr, w);
+	n = tu_hex(hdr, w);
 	const int lens[4] = { 63, 63, 63, 61 };
 	for (int i = 0; i < 4; i++) {
 		w[n++] = (uint8_t)lens[i];
 		memset(w + n, 'b', (size_t)lens[i]);
 		n += (size_t)lens[i];
 	}
-	n += hex("00 0001 0001", w + n);
+	n += tu_hex("00 0001 0001", w + n);
 	assert_int_equal(parse2(&m, w, n), 0);
 	assert_int_equal(m.qname_len, 255);
 	/* one more octet in the last label: 256 */
-	n = hex(hdr, w);
+	n = tu_hex(hdr, w);
 	const int lens2[4] = { 63, 63, 63, 62 };
 	for (int i = 0; i < 4; i++) {
 		w[n++] = (uint8_t)lens2[i];
 		memset(w + n, 'b', (size_t)lens2[i]);
 		n += (size_t)lens2[i];
 	}
-	n += hex("00 0001 0001", w + n);
+	n += tu_hex("00 0001 0001", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_ENAMELEN);
 	/* over 255 only through a pointer: answer owner 3 x 63 + ptr to a
 	 * 2 x 63 question name */
-	n = hex("0001 8000 0001 0001 0000 0000", w);
+	n = tu_hex("0001 8000 0001 0001 0000 0000", w);
 	for (int i = 0; i < 2; i++) {
 		w[n++] = 63;
 		memset(w + n, 'q', 63);
 		n += 63;
 	}
-	n += hex("00 0001 0001", w + n);
+	n += tu_hex("00 0001 0001", w + n);
 	for (int i = 0; i < 3; i++) {
 		w[n++] = 63;
 		memset(w + n, 'r', 63);
 		n += 63;
 	}
-	n += hex("c00c 0001 0001 00000000 0004 01020304", w + n);
+	n += tu_hex("c00c 0001 0001 00000000 0004 01020304", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_ENAMELEN);
 	/* a long pointer chain is bounded */
-	n = hex("0001 8000 0001 0080 0000 0000 00 0001 0001", w);
+	n = tu_hex("0001 8000 0001 0080 0000 0000 00 0001 0001", w);
 	for (int i = 0; i < 128; i++) { /* each owner points at the previous RR's owner */
 		size_t prev = i ? n - 12 : 12;
 		w[n++] = (uint8_t)(0xc0 | prev >> 8);
 		w[n++] = (uint8_t)prev;
-		n += hex("fde9 0001 00000000 0000", w + n);
+		n += tu_hex("fde9 0001 00000000 0000", w + n);
 	}
 	int rc = parse2(&m, w, n);
 	assert_int_equal(rc, DNS_EPTR); /* more than NAME_MAXHOPS hops */
@@ -335,57 +311,57 @@ static void opt_rules(void **st)
 	size_t n;
 	/* two OPT */
 	snprintf(h, sizeof(h), q, 2);
-	n = hex(h, w);
-	n += hex("00 0029 0200 00000000 0000  00 0029 0200 00000000 0000", w + n);
+	n = tu_hex(h, w);
+	n += tu_hex("00 0029 0200 00000000 0000  00 0029 0200 00000000 0000", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EFORMAT);
 	/* OPT not at the root */
 	snprintf(h, sizeof(h), q, 1);
-	n = hex(h, w);
-	n += hex("c00c 0029 0200 00000000 0000", w + n);
+	n = tu_hex(h, w);
+	n += tu_hex("c00c 0029 0200 00000000 0000", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EFORMAT);
 	/* OPT owner "." reached through a pointer is still the root */
-	n = hex(h, w);
-	n += hex("c00e 0029 0200 00000000 0000", w + n);
+	n = tu_hex(h, w);
+	n += tu_hex("c00e 0029 0200 00000000 0000", w + n);
 	assert_int_equal(parse2(&m, w, n), 0);
 	assert_true(m.edns.present);
 	/* OPT in the answer section */
-	n = hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001", w);
-	n += hex("00 0029 0200 00000000 0000", w + n);
+	n = tu_hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001", w);
+	n += tu_hex("00 0029 0200 00000000 0000", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EFORMAT);
 	/* OPT in the authority section */
-	n = hex("0001 8000 0001 0000 0001 0000 01 61 00 0001 0001", w);
-	n += hex("00 0029 0200 00000000 0000", w + n);
+	n = tu_hex("0001 8000 0001 0000 0001 0000 01 61 00 0001 0001", w);
+	n += tu_hex("00 0029 0200 00000000 0000", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EFORMAT);
 	/* bad option length */
-	n = hex(h, w);
-	n += hex("00 0029 0200 00000000 0005 000a 0008 01", w + n);
+	n = tu_hex(h, w);
+	n += tu_hex("00 0029 0200 00000000 0005 000a 0008 01", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EFORMAT);
 	/* cookie of 12 octets */
-	n = hex(h, w);
-	n += hex("00 0029 0200 00000000 0010 000a 000c 010203040506070809101112", w + n);
+	n = tu_hex(h, w);
+	n += tu_hex("00 0029 0200 00000000 0010 000a 000c 010203040506070809101112", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EFORMAT);
 	/* ECS with bits past the prefix */
-	n = hex(h, w);
-	n += hex("00 0029 0200 00000000 000b 0008 0007 0001 10 00 c00001", w + n);
+	n = tu_hex(h, w);
+	n += tu_hex("00 0029 0200 00000000 000b 0008 0007 0001 10 00 c00001", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EFORMAT);
 	/* BADVERS material: version 1 parses, version is reported */
-	n = hex(h, w);
-	n += hex("00 0029 0200 00010000 0000", w + n);
+	n = tu_hex(h, w);
+	n += tu_hex("00 0029 0200 00010000 0000", w + n);
 	assert_int_equal(parse2(&m, w, n), 0);
 	assert_int_equal(m.edns.version, 1);
 	/* extended rcode */
-	n = hex("0001 8007 0001 0000 0000 0001 01 61 00 0001 0001"
+	n = tu_hex("0001 8007 0001 0000 0000 0001 01 61 00 0001 0001"
 		"00 0029 0200 01000000 0000", w);
 	assert_int_equal(parse2(&m, w, n), 0);
 	assert_int_equal(msg_rcode(&m), RCODE_BADCOOKIE);
 	/* TSIG must be last */
-	n = hex(h, w);
+	n = tu_hex(h, w);
 	w[11] = 2;
-	n += hex("01 6b 00 00fa 00ff 00000000 0000  00 0029 0200 00000000 0000", w + n);
+	n += tu_hex("01 6b 00 00fa 00ff 00000000 0000  00 0029 0200 00000000 0000", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EFORMAT);
 	/* TSIG in the answer section */
-	n = hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001", w);
-	n += hex("01 6b 00 00fa 00ff 00000000 0000", w + n);
+	n = tu_hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001", w);
+	n += tu_hex("01 6b 00 00fa 00ff 00000000 0000", w + n);
 	assert_int_equal(parse2(&m, w, n), DNS_EFORMAT);
 }
 
@@ -396,7 +372,7 @@ static void update_empty_rdata(void **st)
 	msg m;
 	/* UPDATE: zone example.com SOA; update "delete all RRsets of a"
 	 * (class ANY, type ANY, rdlen 0) and "delete A" (class ANY, A, 0). */
-	size_t n = hex("0001 2800 0001 0000 0002 0000"
+	size_t n = tu_hex("0001 2800 0001 0000 0002 0000"
 		       "07 6578616d706c65 03 636f6d 00 0006 0001"
 		       "01 61 c00c 00ff 00ff 00000000 0000"
 		       "01 61 c00c 0001 00ff 00000000 0000", w);
@@ -411,22 +387,22 @@ static void bad_rdata(void **st)
 	uint8_t w[512];
 	msg m, q;
 	/* A with 3 octets: msg_parse refuses, msg_parse_query does not look */
-	size_t n = hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001"
+	size_t n = tu_hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001"
 		       "c00c 0001 0001 00000000 0003 010203", w);
 	int rc = msg_parse(&m, w, n, rrs, MSG_MAXRRS);
 	assert_true(rc < 0);
 	assert_true(msg_err_is_formerr(&m, rc));
 	assert_int_equal(msg_parse_query(&q, w, n), 0);
 	/* NS whose name runs past RDLENGTH */
-	n = hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001"
+	n = tu_hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001"
 		"c00c 0002 0001 00000000 0002 01 62 00", w);
 	assert_true(msg_parse(&m, w, n, rrs, MSG_MAXRRS) < 0);
 	/* NS with a forward pointer inside the RDATA */
-	n = hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001"
+	n = tu_hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001"
 		"c00c 0002 0001 00000000 0002 c020", w);
 	assert_true(msg_parse(&m, w, n, rrs, MSG_MAXRRS) < 0);
 	/* unknown type: any content */
-	n = hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001"
+	n = tu_hex("0001 8000 0001 0001 0000 0000 01 61 00 0001 0001"
 		"c00c fde9 0001 00000000 0003 010203", w);
 	assert_int_equal(parse2(&m, w, n), 0);
 }
@@ -435,7 +411,7 @@ static void cap_too_small(void **st)
 {
 	(void)st;
 	uint8_t w[512];
-	size_t n = hex(RESP, w);
+	size_t n = tu_hex(RESP, w);
 	msg m;
 	msg_rr few[3];
 	int rc = msg_parse(&m, w, n, few, 3);
@@ -641,7 +617,7 @@ static void build_reply(void **st)
 {
 	(void)st;
 	uint8_t w[512], buf[512];
-	size_t n = hex("beef 0110 0001 0000 0000 0000 03 575757 07 6578616d706c65 03 636f6d 00 001c 0001", w);
+	size_t n = tu_hex("beef 0110 0001 0000 0000 0000 03 575757 07 6578616d706c65 03 636f6d 00 001c 0001", w);
 	msg q, m;
 	assert_int_equal(msg_parse_query(&q, w, n), 0);
 	msg_wr mw;
@@ -670,7 +646,7 @@ static void text_form(void **st)
 {
 	(void)st;
 	uint8_t w[512];
-	size_t n = hex(RESP, w);
+	size_t n = tu_hex(RESP, w);
 	msg m;
 	assert_int_equal(msg_parse(&m, w, n, rrs, MSG_MAXRRS), 0);
 	char out[4096];
