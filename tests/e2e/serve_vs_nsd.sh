@@ -230,6 +230,16 @@ for g in "${GROUPS_ALL[@]}"; do
 	fi
 	run_group "$label" "$SA_PORT" "$opts" "$E2E_TMP/$label.A"
 	run_group "$label" "$SB_PORT" "$opts" "$E2E_TMP/$label.B"
+	# dig in batch mode has twice been seen to take a copy of its own query
+	# (QR clear: "query response not set") as a reply, for either server;
+	# such a group is asked once more rather than compared.
+	for k in A B; do
+		if grep -q 'query response not set' "$E2E_TMP/$label.$k"; then
+			echo "# [$label] dig took a datagram without QR as the reply from $k: group asked again"
+			[ $k = A ] && port=$SA_PORT || port=$SB_PORT
+			run_group "$label" "$port" "$opts" "$E2E_TMP/$label.$k"
+		fi
+	done
 	na=$(wc -l <"$E2E_TMP/$label.A") nb=$(wc -l <"$E2E_TMP/$label.B")
 	if [ "$na" -ne "$nq" ] || [ "$nb" -ne "$nq" ]; then
 		fail "[$label] dig returned $na/$nb replies for $nq queries (see $E2E_TMP)"
