@@ -107,9 +107,13 @@ port_free() {
 }
 
 # pick_ports N: N distinct free high ports, one per line.
+# Below the kernel's ephemeral range, which clients (dig, dnsperf, resolvers'
+# outgoing sockets) draw their source ports from (see tests/e2e/lib.sh).
 pick_ports() {
-	local n=$1 p tries=0
-	p=$(( 20000 + (RANDOM * 7 + $$) % 30000 ))
+	local n=$1 p tries=0 lo
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ "${lo:-0}" -gt 14000 ] 2>/dev/null || lo=32768
+	p=$(( 10000 + (RANDOM * 7 + $$) % (lo - 12000) ))
 	while [ "$n" -gt 0 ] && [ $tries -lt 2000 ]; do
 		if port_free "$p"; then echo "$p"; n=$((n - 1)); fi
 		p=$((p + 1)); tries=$((tries + 1))

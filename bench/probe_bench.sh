@@ -24,7 +24,7 @@ awk '{print $1" "$2}' "$tmp/queries.txt" >"$tmp/one"
 while [ "$(wc -l <"$tmp/names")" -lt "$Q" ]; do cat "$tmp/one" >>"$tmp/names"; done
 head -n "$Q" "$tmp/names" >"$tmp/n" && mv "$tmp/n" "$tmp/names"
 for try in 1 2 3 4 5; do
-	port=$((30000 + RANDOM % 30000))
+	port=$((10000 + RANDOM % 22000)) # below the ephemeral range (lib.sh)
 	"$A" serve --listen 127.0.0.1:$port --zone "$tmp/bench.test.zone" --threads 1 --quiet >"$tmp/serve.log" 2>&1 &
 	spid=$!
 	for i in $(seq 1 50); do

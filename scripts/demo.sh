@@ -7,7 +7,7 @@ BIN=${1:-build/antidote}
 if "$BIN" lab --help >/dev/null 2>&1; then
   exec "$BIN" lab jan21
 fi
-port=$((20000 + RANDOM % 20000))
+port=$((10000 + RANDOM % 22000))
 "$BIN" serve --listen 127.0.0.1:$port --listen "[::1]:$port" --zone examples/example.com.zone &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT

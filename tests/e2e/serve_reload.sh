@@ -26,7 +26,7 @@ ask() { dig +short +time=1 +tries=2 @127.0.0.1 -p "$port" "$@" 2>/dev/null; }
 
 zone 1 192.0.2.1
 for try in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 30000))
+  port=$((10000 + RANDOM % 22000)) # below the ephemeral range (lib.sh)
   "$ANTIDOTE" serve --listen 127.0.0.1:$port --zone "$dir/z.zone" --threads 2 2>"$dir/log" &
   pid=$!
   for i in $(seq 50); do [ -n "$(ask www.reload.test A)" ] && break; sleep 0.1; done

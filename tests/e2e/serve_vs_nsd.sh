@@ -216,6 +216,20 @@ tc_loose() { # reply -> rcode and flags only
 	echo "$1" | sed 's/ | /\n/g' | grep -E '^(H|F) ' | sed -E 's/; QUERY:.*//'
 }
 
+# Regression dig_own_query_as_reply: dig bound to the server's own port
+# reads its query back (the mechanism), so servers must listen below the
+# ephemeral range dig draws its source ports from.
+lo=$(port_range_low)
+if [ "$SA_PORT" -lt "$lo" ] && [ "$SB_PORT" -lt "$lo" ]; then
+	pass "dig_own_query_as_reply: server ports $SA_PORT, $SB_PORT below the ephemeral range ($lo)"
+else
+	fail "dig_own_query_as_reply: a server port ($SA_PORT, $SB_PORT) is inside the ephemeral range ($lo-)"
+fi
+if dig -b "127.0.0.1#$SA_PORT" @127.0.0.1 -p "$SA_PORT" +tries=1 +time=1 "${ZONES[0]%%=*}" SOA 2>&1 |
+	grep -q 'query response not set'; then
+	echo "# dig bound to the server's port reads its own query (the collision that lib.sh avoids)"
+fi
+
 total_diff=0
 for g in "${GROUPS_ALL[@]}"; do
 	label=${g%%|*} opts=${g#*|}
@@ -230,14 +244,13 @@ for g in "${GROUPS_ALL[@]}"; do
 	fi
 	run_group "$label" "$SA_PORT" "$opts" "$E2E_TMP/$label.A"
 	run_group "$label" "$SB_PORT" "$opts" "$E2E_TMP/$label.B"
-	# dig in batch mode has twice been seen to take a copy of its own query
-	# (QR clear: "query response not set") as a reply, for either server;
-	# such a group is asked once more rather than compared.
+	# A reply without QR is dig reading its own query: its random source port
+	# equalled the server's (bug dig_own_query_as_reply, fixed by listening
+	# below the ephemeral range, lib.sh pick_port). Never compared.
 	for k in A B; do
 		if grep -q 'query response not set' "$E2E_TMP/$label.$k"; then
-			echo "# [$label] dig took a datagram without QR as the reply from $k: group asked again"
-			[ $k = A ] && port=$SA_PORT || port=$SB_PORT
-			run_group "$label" "$port" "$opts" "$E2E_TMP/$label.$k"
+			fail "[$label] dig took its own query as the reply from $k (port collision?)"
+			E2E_KEEP=1
 		fi
 	done
 	na=$(wc -l <"$E2E_TMP/$label.A") nb=$(wc -l <"$E2E_TMP/$label.B")

@@ -55,7 +55,7 @@ EOF
  k2=$(ldns-keygen -a ED25519 -k example.net) &&
  ldns-signzone -n -e 20400101000000 -i 20240101000000 example.net "$k2") >/dev/null
 
-port=$((20000 + RANDOM % 20000))
+port=$((10000 + RANDOM % 22000))
 cat >"$tmp/nsd.conf" <<EOF
 server:
 	ip-address: 127.0.0.1
