@@ -29,7 +29,7 @@ WARN    := -Wall -Wextra -Wshadow -Wvla -Wmissing-prototypes -Werror
 CFLAGS  ?=
 CFLAGS  += -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Isrc -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += -lpthread -lm
+LDLIBS  += -lssl -lcrypto -lpthread -lm
 
 LIB_SRC  := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

@@ -8,6 +8,7 @@ pkgs=(
   dnsutils knot-dnsutils ldnsutils                         # dig, kdig, ldns-signzone/keygen
   nsd knot unbound dnsmasq-base                            # reference peers for e2e tests, the lab and benchmarks
   dnsperf iproute2 procps util-linux libsqlite3-dev        # load, namespaces, taskset, probe --sqlite
+  libssl-dev openssl                                       # DNS over TLS (resolve upstreams; test certificates)
 )
 # `deps.sh bench` adds the resolvers only the benchmarks compare against.
 [ "${1:-}" = bench ] && pkgs+=(pdns-recursor knot-resolver)
