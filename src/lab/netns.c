@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dns/err.h"
@@ -179,6 +180,66 @@ static int write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : DNS_EIO;
 }
 
+static int open_all(struct netns_topo *t, char *err, size_t errlen)
+{
+	for (int i = 0; i < NETNS_NROLES; i++)
+		if ((t->fd[i] = netns_open(t->name[i])) < 0) {
+			t->fd[i] = -1;
+			snprintf(err, errlen, "cannot open " NETNS_DIR "/%s: %s", t->name[i], strerror(errno));
+			return DNS_EIO;
+		}
+	return 0;
+}
+
+/* accept_dad 0 on every veth, before its link goes up: the link-local
+ * addresses are usable at once too (without it IPv6 between the
+ * namespaces stalls for the first second or two) */
+static int no_dad(const struct netns_topo *t, char *err, size_t errlen)
+{
+	static const enum netns_role owner[NETNS_NIFS] = {NETNS_CLIENT, NETNS_BORDER, NETNS_BORDER, NETNS_SERVER};
+	for (int i = 0; i < NETNS_NIFS; i++) {
+		int old;
+		if (netns_enter(t->fd[owner[i]], &old) < 0) {
+			snprintf(err, errlen, "setns %s: %s", t->name[owner[i]], strerror(errno));
+			return DNS_EIO;
+		}
+		char path[128];
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", t->ifname[i]);
+		int rc = write_file(path, "0");
+		if (netns_return(old) < 0) {
+			fprintf(stderr, "antidote: cannot leave a network namespace\n");
+			abort();
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: cannot write %s", t->name[owner[i]], path);
+			return DNS_EIO;
+		}
+	}
+	return 0;
+}
+
+/* Whether every veth of t is operationally up. The kernel turns a link's
+ * operstate (and its transmit queue) on in its linkwatch work, which runs
+ * at most once a second: until then what the link sends is dropped (the
+ * first neighbour advertisement, say, stalling IPv6 for a second). */
+static bool all_running(const struct netns_topo *t)
+{
+	static const enum netns_role owner[NETNS_NIFS] = {NETNS_CLIENT, NETNS_BORDER, NETNS_BORDER, NETNS_SERVER};
+	for (int i = 0; i < NETNS_NIFS; i++) {
+		int fd = netns_socket(t->fd[owner[i]], AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return false;
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->ifname[i]);
+		int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+		close(fd);
+		if (rc < 0 || !(ifr.ifr_flags & IFF_RUNNING))
+			return false;
+	}
+	return true;
+}
+
 int netns_create(struct netns_topo *t, char *err, size_t errlen)
 {
 	const char *const *steps[32];
@@ -203,20 +264,40 @@ int netns_create(struct netns_topo *t, char *err, size_t errlen)
 	const char *s1[] = {"-n", S, "link", "set", is, "up", NULL};
 	const char *s2[] = {"-n", S, "link", "set", "lo", "up", NULL};
 	const char *s3[] = {"-n", S, "route", "add", "default", "via", NETNS_BORDER_SERVER_IP, NULL};
+	/* IPv6: addresses before the links go up, nodad (usable at once) */
+	const char *c6a[] = {"-n", C, "-6", "addr", "add", NETNS_CLIENT_IP6 "/64", "dev", ic, "nodad", NULL};
+	const char *c6r[] = {"-n", C, "-6", "route", "add", "default", "via", NETNS_BORDER_CLIENT_IP6, NULL};
+	const char *b6a[] = {"-n", B, "-6", "addr", "add", NETNS_BORDER_CLIENT_IP6 "/64", "dev", ibc, "nodad", NULL};
+	const char *b6b[] = {"-n", B, "-6", "addr", "add", NETNS_BORDER_SERVER_IP6 "/64", "dev", ibs, "nodad", NULL};
+	const char *s6a[] = {"-n", S, "-6", "addr", "add", NETNS_SERVER_IP6 "/64", "dev", is, "nodad", NULL};
+	const char *s6r[] = {"-n", S, "-6", "route", "add", "default", "via", NETNS_BORDER_SERVER_IP6, NULL};
+	t->ipv6 = access("/proc/sys/net/ipv6", F_OK) == 0;
 	steps[n++] = a0, steps[n++] = a1, steps[n++] = a2, steps[n++] = l0, steps[n++] = l1;
-	steps[n++] = c0, steps[n++] = c1, steps[n++] = c2, steps[n++] = c3;
-	steps[n++] = b0, steps[n++] = b1, steps[n++] = b2, steps[n++] = b3, steps[n++] = b4;
-	steps[n++] = s0, steps[n++] = s1, steps[n++] = s2, steps[n++] = s3;
+	steps[n++] = c0;
+	if (t->ipv6)
+		steps[n++] = c6a;
+	steps[n++] = c1, steps[n++] = c2, steps[n++] = c3;
+	if (t->ipv6)
+		steps[n++] = c6r;
+	steps[n++] = b0, steps[n++] = b1;
+	if (t->ipv6)
+		steps[n++] = b6a, steps[n++] = b6b;
+	steps[n++] = b2, steps[n++] = b3, steps[n++] = b4;
+	steps[n++] = s0;
+	if (t->ipv6)
+		steps[n++] = s6a;
+	steps[n++] = s1, steps[n++] = s2, steps[n++] = s3;
+	if (t->ipv6)
+		steps[n++] = s6r;
 	t->created = true;
-	for (int i = 0; i < n; i++)
+	/* namespaces and veths first (steps 0..4), then no DAD on the veths,
+	 * then addresses and links up */
+	for (int i = 0; i < n; i++) {
 		if (run_ip(err, errlen, steps[i]) < 0)
 			goto fail;
-	for (int i = 0; i < NETNS_NROLES; i++)
-		if ((t->fd[i] = netns_open(t->name[i])) < 0) {
-			t->fd[i] = -1;
-			snprintf(err, errlen, "cannot open " NETNS_DIR "/%s: %s", t->name[i], strerror(errno));
+		if (i == 4 && (open_all(t, err, errlen) < 0 || (t->ipv6 && no_dad(t, err, errlen) < 0)))
 			goto fail;
-		}
+	}
 	/* forwarding in the border: /proc/sys/net follows the opener's namespace */
 	int old;
 	if (netns_enter(t->fd[NETNS_BORDER], &old) < 0) {
@@ -226,12 +307,22 @@ int netns_create(struct netns_topo *t, char *err, size_t errlen)
 	int rc = write_file("/proc/sys/net/ipv4/ip_forward", "1");
 	/* neither redirects nor reverse-path drops between our two subnets */
 	write_file("/proc/sys/net/ipv4/conf/all/send_redirects", "0");
+	int rc6 = t->ipv6 ? write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1") : 0;
 	if (netns_return(old) < 0) {
 		fprintf(stderr, "antidote: cannot leave a network namespace\n");
 		abort();
 	}
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: cannot turn IPv4 forwarding on", B);
+	if (rc < 0 || rc6 < 0) {
+		snprintf(err, errlen, "%s: cannot turn IPv%d forwarding on", B, rc < 0 ? 4 : 6);
+		goto fail;
+	}
+	/* up to 3 s for the links to come up (usually under 1 s) */
+	for (int i = 0; i < 300 && !all_running(t); i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (!all_running(t)) {
+		snprintf(err, errlen, "the veths of %s did not come up within 3 s", B);
 		goto fail;
 	}
 	return 0;

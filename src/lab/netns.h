@@ -3,12 +3,18 @@
  * exit (and, after a crash, by the next run).
  *
  *   client ns  "antidote-<pid>-client"   ad<pid>c   198.51.100.2/24, default via .1
+ *                                                   2001:db8:100::2/64, default via ::1
  *      | veth
- *   border ns  "antidote-<pid>-border"   ad<pid>bc  198.51.100.1/24
- *                                        ad<pid>bs  203.0.113.1/24, IPv4 forwarding on
+ *   border ns  "antidote-<pid>-border"   ad<pid>bc  198.51.100.1/24, 2001:db8:100::1/64
+ *                                        ad<pid>bs  203.0.113.1/24, 2001:db8:113::1/64
+ *                                        IPv4 and IPv6 forwarding on
  *      | veth
  *   server ns  "antidote-<pid>-server"   ad<pid>s   203.0.113.2/24, default via 203.0.113.1
- * (documentation ranges, RFC 5737; loopback is up in every namespace).
+ *                                                   2001:db8:113::2/64, default via ::1
+ * (documentation ranges, RFC 5737 and RFC 3849; loopback is up in every
+ * namespace). IPv6 addresses are added with `nodad`, so they are usable at
+ * once; when the kernel has no IPv6 (/proc/sys/net/ipv6 missing) the
+ * topology is IPv4 only and ipv6 is false.
  * The injector (border.h) sniffs on ad<pid>bc and forges from the border.
  *
  * Safety: netns_check_border refuses any namespace whose name is not
@@ -33,6 +39,10 @@
 #define NETNS_BORDER_CLIENT_IP "198.51.100.1"
 #define NETNS_BORDER_SERVER_IP "203.0.113.1"
 #define NETNS_SERVER_IP "203.0.113.2"
+#define NETNS_CLIENT_IP6 "2001:db8:100::2"
+#define NETNS_BORDER_CLIENT_IP6 "2001:db8:100::1"
+#define NETNS_BORDER_SERVER_IP6 "2001:db8:113::1"
+#define NETNS_SERVER_IP6 "2001:db8:113::2"
 
 enum netns_role { NETNS_CLIENT, NETNS_BORDER, NETNS_SERVER, NETNS_NROLES };
 
@@ -45,6 +55,7 @@ struct netns_topo {
 	char ifname[NETNS_NIFS][IF_NAMESIZE];
 	int fd[NETNS_NROLES];   /* open /run/netns/NAME once created, else -1 */
 	bool created;           /* some namespace of it may exist */
+	bool ipv6;              /* netns_create added the IPv6 addresses */
 };
 
 /* Fills names for owner (no system call). */
@@ -57,7 +68,11 @@ const char *netns_role_name(enum netns_role r);
  * name (so nothing else is ever touched). pid/role may be NULL. */
 int netns_parse_name(const char *name, pid_t *pid, enum netns_role *role);
 
-/* Creates the topology (namespaces, veths, addresses, routes, forwarding).
+/* Creates the topology (namespaces, veths, addresses, routes, forwarding;
+ * IPv6 too when the kernel has it: t->ipv6; no DAD on the veths) and
+ * waits until every veth is operationally up (the kernel's link watcher
+ * runs at most once a second; until it has, a link drops what it sends),
+ * usually about a second, at most 3 s.
  * On failure removes what it made and returns a negative DNS_E* with a
  * message in err. */
 int netns_create(struct netns_topo *t, char *err, size_t errlen);

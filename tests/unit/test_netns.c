@@ -1,11 +1,14 @@
 /* test_netns — namespace names and interface names (no root needed): only
- * "antidote-<pid>-<role>" parses; the topology's names fit IF_NAMESIZE. */
+ * "antidote-<pid>-<role>" parses; the topology's names fit IF_NAMESIZE; the
+ * addresses are documentation ones, client and border / border and server
+ * sharing a subnet. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,12 +79,36 @@ static void test_check_refuses(void **state)
 	assert_false(netns_is_veth("lo"));
 }
 
+static void test_addresses(void **state)
+{
+	(void)state;
+	const char *v4[] = {NETNS_CLIENT_IP, NETNS_BORDER_CLIENT_IP, NETNS_BORDER_SERVER_IP, NETNS_SERVER_IP};
+	const char *v6[] = {NETNS_CLIENT_IP6, NETNS_BORDER_CLIENT_IP6, NETNS_BORDER_SERVER_IP6, NETNS_SERVER_IP6};
+	uint8_t a4[4][4], a6[4][16];
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(inet_pton(AF_INET, v4[i], a4[i]), 1);
+		assert_int_equal(inet_pton(AF_INET6, v6[i], a6[i]), 1);
+		/* 198.51.100.0/24 or 203.0.113.0/24; 2001:db8::/32 */
+		assert_true((a4[i][0] == 198 && a4[i][1] == 51 && a4[i][2] == 100) ||
+			    (a4[i][0] == 203 && a4[i][1] == 0 && a4[i][2] == 113));
+		assert_memory_equal(a6[i], ((uint8_t[]){0x20, 0x01, 0x0d, 0xb8}), 4);
+	}
+	/* client/border-client and border-server/server share a /24 and a /64 */
+	assert_memory_equal(a4[0], a4[1], 3);
+	assert_memory_equal(a4[2], a4[3], 3);
+	assert_memory_equal(a6[0], a6[1], 8);
+	assert_memory_equal(a6[2], a6[3], 8);
+	assert_memory_not_equal(a6[0], a6[2], 8);
+	assert_memory_not_equal(a4[0], a4[2], 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_name),
 		cmocka_unit_test(test_topo_names),
 		cmocka_unit_test(test_check_refuses),
+		cmocka_unit_test(test_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
