@@ -18,6 +18,9 @@
 #    first one); upstream modes shared (DNS ID mapping, default) and
 #    per-client. dnsperf uses 4 fixed source ports (-c 4), so per-client
 #    mode has 4 clients here.
+# 3. Relay throughput at saturation: inject_load (tests/tools) as clients
+#    and upstream on CPU 1, cheap enough (UDP GSO sends) that the relay on
+#    CPU 0 is the bottleneck; relay with and without --no-gso.
 # Writes a Markdown report to stdout and bench/results/inject-DATE.md.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -96,6 +99,67 @@ for run in $(seq "$RUNS"); do
 		echo "| $mode | $pct% | $run | $sent | $done | $qps | $((t2 - t1)) | $us |" >>"$TMP/runs.md"
 	done
 done
+# Saturation: inject_load plays clients and upstream echo on CPU 1 and
+# sends with UDP GSO (-g), so it costs less than the relay and the relay
+# on CPU 0 is the bottleneck; the figure is relayed queries answered per
+# second. Clients: 4 ports with many queries each (dnsperf-like, a
+# forwarder's socket pool), or 2048 ports with one query each (resolvers
+# randomising source ports: no two replies share a destination).
+declare -A SAT SATUS SATBUSY
+SATCONFIGS=${BENCH_SAT_CONFIGS:-"gso:4:0 gso:4:50 gso:4:100 gso:2048:0 gso:2048:50 nogso:4:0 nogso:2048:0"}
+SATSECS=${BENCH_SAT_SECS:-5}
+echo www.facebook.com >"$TMP/rules.sat"
+for run in $(seq "$RUNS"); do
+	for cfg in $SATCONFIGS; do
+		IFS=: read -r g socks pct <<<"$cfg"
+		extra=() largs=(-s "$socks")
+		[ "$g" = nogso ] && extra=(--no-gso)
+		[ "$socks" -gt 64 ] && largs+=(-b 1)
+		mapfile -t SP < <(pick_ports 2) || continue
+		taskset -c 0 "$A" inject --listen 127.0.0.1:${SP[0]} --forward 127.0.0.1:${SP[1]} --profile gfw \
+			--rules "$TMP/rules.sat" "${extra[@]}" >/dev/null 2>"$TMP/sat.err" &
+		rp=$!
+		PIDS+=($rp)
+		sleep 0.3
+		t1=$(proc_tree_ticks $rp)
+		w1=$(date +%s%N)
+		out=$(taskset -c 1 "$T/inject_load" -r "${SP[0]}" -u "${SP[1]}" -d "$SATSECS" -w 2048 -c "$pct" -g "${largs[@]}")
+		t2=$(proc_tree_ticks $rp)
+		w2=$(date +%s%N)
+		stop_tree $rp
+		real=$(echo "$out" | tr ' ' '\n' | sed -n 's/^real=//p')
+		rps=$(echo "$out" | tr ' ' '\n' | sed -n 's/^real_per_s=//p')
+		bad=$(echo "$out" | tr ' ' '\n' | sed -n 's/^bad=//p')
+		us=$(us_per_query $((t2 - t1)) "$HZ" "${real:-0}")
+		busy=$(awk -v t=$((t2 - t1)) -v hz="$HZ" -v ns=$((w2 - w1)) 'BEGIN { printf "%.0f", t / hz * 1e11 / ns }')
+		SAT[$cfg]="${SAT[$cfg]:-} ${rps:-0}" SATUS[$cfg]="${SATUS[$cfg]:-} $us" SATBUSY[$cfg]="${SATBUSY[$cfg]:-} $busy"
+		echo "sat run $run $cfg: $out relay_ticks=$((t2 - t1)) us/query=$us busy=$busy%" >&2
+		echo "| $g | $socks | $pct% | $run | ${rps:-0} | $us | $busy% | ${bad:-?} |" >>"$TMP/satruns.md"
+	done
+done
+{
+echo "## Relay throughput at saturation (inject_load -g → relay → inject_load's echo)"
+echo
+echo "| sends | client ports | censored | relayed queries/s (median) | relay CPU µs/query | relay CPU busy |"
+echo "|---|---:|---:|---:|---:|---:|"
+for cfg in $SATCONFIGS; do
+	IFS=: read -r g socks pct <<<"$cfg"
+	# shellcheck disable=SC2086
+	echo "| $g | $socks | $pct% | $(median ${SAT[$cfg]}) | $(median ${SATUS[$cfg]}) | $(median ${SATBUSY[$cfg]})% |"
+done
+echo
+echo "Per run (bad = replies mixed up or without QR; must be 0):"
+echo
+echo "| sends | client ports | censored | run | queries/s | µs/query | busy | bad |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+cat "$TMP/satruns.md"
+echo
+echo '```'
+echo "taskset -c 0 antidote inject --listen 127.0.0.1:R --forward 127.0.0.1:U --profile gfw --rules (www.facebook.com) [--no-gso]"
+echo "taskset -c 1 inject_load -r R -u U -d $SATSECS -w 2048 -c PCT -g -s PORTS [-b 1]"
+echo '```'
+echo
+} >>"$OUT"
 {
 echo "## Relay CPU per query (dnsperf → relay → antidote serve)"
 echo

@@ -69,6 +69,8 @@ static void usage(FILE *f)
 		"  --idle-ms MS      a client idle this long is forgotten (default 10000)\n"
 		"  --upstream shared|per-client   shared sockets with DNS ID mapping (default), or\n"
 		"                    one socket per client   --up-sockets N (shared; default 4)\n"
+		"  --no-gso          one datagram per send (default: equal-length datagrams to one\n"
+		"                    peer leave as one UDP GSO buffer, split by the kernel)\n"
 		"  --epoch-ms T      scenario time 0 (jan21 window) is CLOCK_REALTIME T ms, not the start\n");
 }
 
@@ -101,7 +103,7 @@ static int num(const char *s, long lo, long hi, long *out)
 enum {
 	O_EXPLAIN = 256, O_UDPLEN, O_DIGEST, O_AT, O_PROFILE, O_RULES, O_GFWLIST, O_DOMAINS, O_DNSMASQ,
 	O_POOLA, O_POOLAAAA, O_REGIME, O_J21START, O_J21LEN, O_J21TTL, O_SEED, O_LISTEN, O_FORWARD,
-	O_DELAY, O_JITTER, O_LOSS, O_LOG, O_SLOTS, O_MAXCL, O_IDLE, O_UPSTREAM, O_UPSOCK, O_EPOCH, O_NETNS,
+	O_DELAY, O_JITTER, O_LOSS, O_LOG, O_SLOTS, O_MAXCL, O_IDLE, O_UPSTREAM, O_UPSOCK, O_NOGSO, O_EPOCH, O_NETNS,
 	O_IFACE,
 };
 
@@ -309,6 +311,7 @@ int cmd_inject(int argc, char **argv)
 		{"slots", required_argument, 0, O_SLOTS}, {"max-clients", required_argument, 0, O_MAXCL},
 		{"idle-ms", required_argument, 0, O_IDLE}, {"upstream", required_argument, 0, O_UPSTREAM},
 		{"up-sockets", required_argument, 0, O_UPSOCK}, {"epoch-ms", required_argument, 0, O_EPOCH},
+		{"no-gso", no_argument, 0, O_NOGSO},
 		{"netns", optional_argument, 0, O_NETNS}, {"iface", required_argument, 0, O_IFACE},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
@@ -418,6 +421,9 @@ int cmd_inject(int argc, char **argv)
 		case O_UPSTREAM:
 			if (relay_upstream_parse(optarg, &rc.upstream))
 				goto bad;
+			break;
+		case O_NOGSO:
+			rc.no_gso = true;
 			break;
 		case O_UPSOCK:
 			if (num(optarg, 1, RELAY_MAX_UP_SOCKETS, &v))
@@ -537,11 +543,12 @@ int cmd_inject(int argc, char **argv)
 	fprintf(stderr,
 		"antidote inject: %llu queries, %llu forwarded, %llu replies, %llu forged, %llu lost, "
 		"%llu dropped (no slot), %llu dropped (too many clients), %llu clients expired (peak %llu), "
-		"%llu unmatched replies, %llu dropped (no free ID)\n",
+		"%llu unmatched replies, %llu dropped (no free ID), %llu send messages\n",
 		(unsigned long long)st.queries, (unsigned long long)st.forwarded, (unsigned long long)st.replies,
 		(unsigned long long)st.forged, (unsigned long long)st.lost, (unsigned long long)st.no_slot,
 		(unsigned long long)st.no_client, (unsigned long long)st.expired,
-		(unsigned long long)st.peak_clients, (unsigned long long)st.unmatched, (unsigned long long)st.no_id);
+		(unsigned long long)st.peak_clients, (unsigned long long)st.unmatched, (unsigned long long)st.no_id,
+		(unsigned long long)st.tx_msgs);
 	status = 0;
 	goto out;
 bad:

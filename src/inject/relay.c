@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -16,6 +17,11 @@
 
 #define WHEEL 32768 /* > 2 x RELAY_MAX_DELAY_MS (forged send times), power of two */
 #define NIL UINT32_MAX
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#define RELAY_GSO_MAX_SEG 1400    /* fits a 1500-octet MTU (namespace veths) */
+#define RELAY_GSO_MAX_BYTES 60000 /* under the 64 KiB of one GSO buffer */
 #define TAG_LISTEN 0
 #define TAG_TIMER 1
 #define TAG_UP 2                  /* + shared upstream socket index */
@@ -77,20 +83,21 @@ struct relay {
 	int cur_df;
 	bool log_dirty;
 	struct relay_stats st;
-	/* batch out of the listen socket */
-	struct mmsghdr om[RELAY_BATCH];
-	struct iovec oiov[RELAY_BATCH];
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} octl[RELAY_BATCH];
+	bool gso;                /* UDP_SEGMENT coalescing (off after a refusal) */
+	/* datagrams queued for the listen socket / one upstream socket */
 	uint32_t oslot[RELAY_BATCH];
 	int nout;
-	/* batch out of one upstream socket */
-	struct mmsghdr um[RELAY_BATCH];
-	struct iovec uiov[RELAY_BATCH];
 	uint32_t uslot[RELAY_BATCH];
 	int nup, upfd;
+	/* one send round (transmit): messages, each one datagram or a group of
+	 * equal-length datagrams to the same peer sent as one UDP GSO buffer */
+	struct mmsghdr gm[RELAY_BATCH];
+	struct iovec giov[RELAY_BATCH];
+	uint32_t gslot[RELAY_BATCH];  /* slot of each giov entry */
+	union {
+		char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} gctl[RELAY_BATCH];
 	/* receive */
 	struct mmsghdr im[RELAY_BATCH];
 	struct iovec iiov[RELAY_BATCH];
@@ -381,22 +388,119 @@ static int id_take(struct relay *r, struct slot *p, uint64_t now)
 
 /* ---- sending ---- */
 
+/* Whether datagram q can ride in the same GSO buffer as p: same length,
+ * same peer, same per-datagram options. */
+static bool same_group(const struct slot *p, const struct slot *q, bool down)
+{
+	if (p->len != q->len)
+		return false;
+	if (!down)
+		return true; /* one connected upstream socket per round */
+	int tp = p->dir == DIR_FORGED ? p->ip_ttl : -1, tq = q->dir == DIR_FORGED ? q->ip_ttl : -1;
+	return p->client == q->client && tp == tq;
+}
+
+/* Fills gm[] from the n queued slots: groups of equal-length datagrams to
+ * the same peer become one message with a UDP_SEGMENT option (the kernel
+ * builds and routes one buffer and splits it on delivery: about a quarter
+ * of the cost of separate datagrams on loopback); relative order is kept
+ * within a group and among groups. Returns the number of messages. */
+static int group(struct relay *r, const uint32_t *slot, int n, bool down)
+{
+	bool taken[RELAY_BATCH] = {false};
+	int ng = 0, ni = 0;
+	for (int i = 0; i < n; i++) {
+		if (taken[i])
+			continue;
+		const struct slot *p = &r->slots[slot[i]];
+		int first = ni;
+		size_t bytes = p->len;
+		r->giov[ni] = (struct iovec){(void *)p->data, p->len};
+		r->gslot[ni++] = slot[i];
+		if (r->gso && p->len <= RELAY_GSO_MAX_SEG)
+			for (int j = i + 1; j < n && bytes + p->len <= RELAY_GSO_MAX_BYTES; j++) {
+				const struct slot *q = &r->slots[slot[j]];
+				if (taken[j] || !same_group(p, q, down))
+					continue;
+				taken[j] = true;
+				bytes += q->len;
+				r->giov[ni] = (struct iovec){(void *)q->data, q->len};
+				r->gslot[ni++] = slot[j];
+			}
+		struct msghdr *h = &r->gm[ng].msg_hdr;
+		*h = (struct msghdr){.msg_iov = &r->giov[first], .msg_iovlen = (size_t)(ni - first)};
+		if (down) {
+			const struct client *c = &r->cl[p->client];
+			h->msg_name = (void *)&c->addr.u.sa;
+			h->msg_namelen = c->addr.len;
+		}
+		size_t ctl = 0;
+		char *cb = r->gctl[ng].buf;
+		if (down && p->dir == DIR_FORGED && p->ip_ttl > 0) {
+			struct cmsghdr *cm = (struct cmsghdr *)cb;
+			cm->cmsg_level = r->lfamily == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+			cm->cmsg_type = r->lfamily == AF_INET ? IP_TTL : IPV6_HOPLIMIT;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			int ttl = p->ip_ttl;
+			memcpy(CMSG_DATA(cm), &ttl, sizeof(ttl));
+			ctl += CMSG_SPACE(sizeof(int));
+		}
+		if (ni - first > 1) {
+			struct cmsghdr *cm = (struct cmsghdr *)(cb + ctl);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			uint16_t seg = p->len;
+			memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+			ctl += CMSG_SPACE(sizeof(uint16_t));
+		}
+		if (ctl) {
+			h->msg_control = cb;
+			h->msg_controllen = ctl;
+		}
+		ng++;
+	}
+	return ng;
+}
+
+/* Sends the n queued slots on fd (down: to their clients); frees none.
+ * A kernel that refuses UDP_SEGMENT (EIO: no checksum offload, EINVAL,
+ * ENOPROTOOPT: older kernels) turns coalescing off for good and the rest
+ * goes out one datagram a message. EAGAIN drops the rest, as a full
+ * network queue would. */
+static void transmit(struct relay *r, int fd, const uint32_t *slot, int n, bool down)
+{
+	int ng = group(r, slot, n, down), done = 0;
+	while (done < ng) {
+		int k = sendmmsg(fd, r->gm + done, (unsigned)(ng - done), 0);
+		if (k > 0) {
+			r->st.tx_msgs += (uint64_t)k;
+			done += k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		struct msghdr *h = &r->gm[done].msg_hdr;
+		if (h->msg_iovlen > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT ||
+					  errno == EOPNOTSUPP)) {
+			uint32_t rest[RELAY_BATCH];
+			int first = (int)(h->msg_iov - r->giov), nrest = 0;
+			for (int i = first; i < n; i++)
+				rest[nrest++] = r->gslot[i];
+			r->gso = false;
+			transmit(r, fd, rest, nrest, down);
+			return;
+		}
+		done++; /* a bad destination (or ECONNREFUSED from an earlier datagram): skip it */
+	}
+}
+
 static void flush_out(struct relay *r)
 {
-	int done = 0;
-	while (done < r->nout) {
-		int k = sendmmsg(r->lfd, r->om + done, (unsigned)(r->nout - done), 0);
-		if (k <= 0) {
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-				done++; /* a bad destination: skip that one */
-				continue;
-			}
-			break; /* EAGAIN: drop the rest */
-		}
-		done += k;
-	}
+	if (r->nout)
+		transmit(r, r->lfd, r->oslot, r->nout, true);
 	for (int i = 0; i < r->nout; i++)
 		slot_put(r, r->oslot[i]);
 	r->nout = 0;
@@ -404,20 +508,8 @@ static void flush_out(struct relay *r)
 
 static void flush_up(struct relay *r)
 {
-	int done = 0;
-	while (done < r->nup) {
-		int k = sendmmsg(r->upfd, r->um + done, (unsigned)(r->nup - done), 0);
-		if (k <= 0) {
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-				done++; /* e.g. ECONNREFUSED from an earlier datagram */
-				continue;
-			}
-			break;
-		}
-		done += k;
-	}
+	if (r->nup)
+		transmit(r, r->upfd, r->uslot, r->nup, false);
 	for (int i = 0; i < r->nup; i++)
 		slot_put(r, r->uslot[i]);
 	r->nup = 0;
@@ -446,36 +538,16 @@ static void send_up(struct relay *r, uint32_t s, uint64_t now)
 	}
 	if (r->nup && (r->upfd != fd || r->nup == RELAY_BATCH))
 		flush_up(r);
-	int i = r->nup++;
 	r->upfd = fd;
-	r->uiov[i] = (struct iovec){p->data, p->len};
-	r->um[i].msg_hdr = (struct msghdr){.msg_iov = &r->uiov[i], .msg_iovlen = 1};
-	r->uslot[i] = s;
+	r->uslot[r->nup++] = s;
 	r->st.forwarded++;
 }
 
 static void send_down(struct relay *r, uint32_t s)
 {
-	struct slot *p = &r->slots[s];
-	struct client *c = &r->cl[p->client];
 	if (r->nout == RELAY_BATCH)
 		flush_out(r);
-	int i = r->nout++;
-	r->oiov[i] = (struct iovec){p->data, p->len};
-	struct msghdr *h = &r->om[i].msg_hdr;
-	*h = (struct msghdr){.msg_name = &c->addr.u.sa, .msg_namelen = c->addr.len, .msg_iov = &r->oiov[i],
-			     .msg_iovlen = 1};
-	if (p->dir == DIR_FORGED && p->ip_ttl > 0) {
-		h->msg_control = r->octl[i].buf;
-		h->msg_controllen = sizeof(r->octl[i].buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(h);
-		cm->cmsg_level = r->lfamily == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
-		cm->cmsg_type = r->lfamily == AF_INET ? IP_TTL : IPV6_HOPLIMIT;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		int ttl = p->ip_ttl;
-		memcpy(CMSG_DATA(cm), &ttl, sizeof(ttl));
-	}
-	r->oslot[i] = s;
+	r->oslot[r->nout++] = s;
 }
 
 /* Sends the ready list: upstream in order; downstream as three classes
@@ -823,6 +895,7 @@ int relay_run(const struct relay_config *c, struct relay_stats *stats, char *err
 	r->c = c;
 	r->lfd = r->efd = r->tfd = -1;
 	r->cur_df = -1;
+	r->gso = !c->no_gso;
 	r->rng = c->seed ? c->seed * 0x2545f4914f6cdd1dULL : 1;
 	uint64_t floor_ms = 2 * (uint64_t)(c->delay_ms + c->jitter_ms) + 500;
 	r->idle_ms = c->idle_ms ? c->idle_ms : 10000;

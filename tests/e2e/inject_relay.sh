@@ -108,6 +108,51 @@ grep -q '"qname":"www.facebook.com","qtype":28' "$E2E_TMP/truth.jsonl" && pass "
 	fail "log lacks qname/qtype"
 grep -q ' forged, ' "$E2E_TMP/relay.err" && pass "relay reports its counters on exit" || fail "no counters"
 
+# relay_gso: under load the relay sends equal-length datagrams to one peer
+# as one UDP GSO buffer; every datagram must still arrive alone, intact,
+# with its client's ID, and --no-gso must give the same.
+LOAD=$TOOLS/inject_load
+gso_run() { # LABEL LOADARGS RELAYARGS...
+	local label=$1 largs=$2 up out st msgs dgrams
+	shift 2
+	up=$(pick_port) || { fail "$label: no free port"; return; }
+	echo www.facebook.com >"$E2E_TMP/rules.gso"
+	"$ANTIDOTE" inject --listen "127.0.0.1:$GSO_PORT" --forward "127.0.0.1:$up" --profile gfw \
+		--rules "$E2E_TMP/rules.gso" "$@" >/dev/null 2>"$E2E_TMP/gso.err" </dev/null &
+	local pid=$!
+	E2E_PIDS+=("$pid")
+	sleep 0.3
+	# shellcheck disable=SC2086
+	out=$("$LOAD" -r "$GSO_PORT" -u "$up" -d 1 -w 512 -c 50 $largs)
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	st=$(tail -1 "$E2E_TMP/gso.err")
+	echo "# $label: $out"
+	echo "# $label: $st"
+	msgs=$(echo "$st" | sed -n 's/.* \([0-9]*\) send messages.*/\1/p')
+	dgrams=$(echo "$st" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(forwarded|replies|forged),?$/) s += $i } END { print s + 0 }')
+	if [ "$(kv bad "$out")" = 0 ] && [ "$(kv unanswered "$out")" = 0 ] && [ "$(kv sent "$out")" -gt 1000 ] &&
+		[ "$(kv forged "$out")" -gt 0 ]; then
+		pass "$label: $(kv sent "$out") queries, all answered, none mixed up ($(kv forged "$out") forged)"
+	else
+		fail "$label: $out"
+	fi
+	GSO_MSGS=$msgs GSO_DGRAMS=$dgrams
+}
+if [ -x "$LOAD" ] && GSO_PORT=$(pick_port); then
+	gso_run "relay_gso 4 clients" "-s 4"
+	[ -n "$GSO_MSGS" ] && [ "$GSO_MSGS" -lt "$GSO_DGRAMS" ] &&
+		pass "relay_gso: $GSO_DGRAMS datagrams left in $GSO_MSGS send messages" ||
+		fail "relay_gso: no coalescing ($GSO_MSGS messages for $GSO_DGRAMS datagrams)"
+	gso_run "relay_gso 256 clients, 1 query each" "-s 256 -b 1"
+	gso_run "relay --no-gso" "-s 4" --no-gso
+	[ -n "$GSO_MSGS" ] && [ "$GSO_MSGS" -eq "$GSO_DGRAMS" ] &&
+		pass "--no-gso: one message per datagram ($GSO_MSGS)" ||
+		fail "--no-gso: $GSO_MSGS messages for $GSO_DGRAMS datagrams"
+else
+	fail "tool $LOAD missing (make) or no free port"
+fi
+
 # loss: 50% each way -> about 25% of the queries answered
 relay_start --profile none --delay 2 --loss 50 --seed 7 || { fail "relay (loss) did not start"; e2e_finish; }
 out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.example.org -c 200 -w 30 -r 192.0.2.20 -q)
