@@ -16,6 +16,7 @@
 #include "serve/zone.h"
 #include "dns/zonefile.h"
 #include "util/log.h"
+#include "util/privdrop.h"
 
 #define SERVE_MAXLISTEN 16
 #define SERVE_MAXZONES 4096
@@ -65,6 +66,9 @@ static void usage(FILE *f)
 		"  --no-cache        build every answer afresh (no per-worker response cache)\n"
 		"  --udp-epoll       read UDP in each worker's event thread (epoll) instead of one\n"
 		"                    blocking thread per worker and address; better with many --listen\n"
+		"  --user USER       after binding, run as USER (name or number): its uid and\n"
+		"                    primary group, no way back to root; zone files must be\n"
+		"                    readable by USER for SIGHUP reloads\n"
 		"  --verbose, --quiet  more or less logging\n"
 		"Signals: SIGHUP reloads every zone (a zone that fails keeps the old set serving),\n"
 		"SIGTERM/SIGINT stop.\n");
@@ -225,6 +229,7 @@ int cmd_serve(int argc, char **argv)
 		{"check", no_argument, NULL, 'c'},
 		{"no-cache", no_argument, NULL, 'C'},
 		{"udp-epoll", no_argument, NULL, 'E'},
+		{"user", required_argument, NULL, 'U'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -237,6 +242,7 @@ int cmd_serve(int argc, char **argv)
 	struct serve_app app = {.zones = zones, .acfg = {.max_udp = 1232}};
 	long threads = 0, tcp_idle = 0;
 	bool check = false, quiet = false, udp_epoll = false;
+	const char *user = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "l:z:t:n:u:i:cvqh", opts, NULL)) != -1) {
@@ -309,6 +315,7 @@ int cmd_serve(int argc, char **argv)
 		case 'c': check = true; break;
 		case 'C': app.no_cache = true; break;
 		case 'E': udp_epoll = true; break;
+		case 'U': user = optarg; break;
 		case 'v': log_level = LOG_DEBUG; break;
 		case 'q': quiet = true; log_level = LOG_WARN; break;
 		case 'h': usage(stdout); return 0;
@@ -323,6 +330,12 @@ int cmd_serve(int argc, char **argv)
 	if (app.nzones == 0 || (!check && nlisten == 0)) {
 		log_err("give at least one --zone%s", check ? "" : " and one --listen");
 		usage(stderr);
+		return 2;
+	}
+	struct privdrop drop;
+	char derr[200];
+	if (user && privdrop_lookup(user, &drop, derr, sizeof(derr)) < 0) {
+		log_err("%s", derr);
 		return 2;
 	}
 	zoneset *zs = load_all(&app, quiet);
@@ -360,6 +373,16 @@ int cmd_serve(int argc, char **argv)
 		server_free(s);
 		zoneset_free(zs);
 		return 1;
+	}
+	if (user) {
+		if (privdrop_apply(&drop, derr, sizeof(derr)) < 0) {
+			log_err("%s", derr);
+			server_free(s);
+			zoneset_free(zs);
+			return 1;
+		}
+		if (!quiet)
+			log_info("running as %s (uid %u)", drop.name, (unsigned)drop.uid);
 	}
 	app.nworkers = server_ctx_count(s);
 	app.workers = calloc(app.nworkers, sizeof(*app.workers));
