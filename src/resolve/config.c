@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "dns/err.h"
+#include "resolve/tls.h"
 
 enum opt_id {
 	O_LISTEN, O_UPSTREAM, O_SERVER, O_ROUTE, O_ALLOW, O_CONFIG, O_THREADS, O_CACHE_SIZE,
 	O_MIN_TTL, O_MAX_TTL, O_NEG_MAX_TTL, O_STALE_WINDOW, O_STALE_TIMEOUT, O_PREFETCH,
 	O_0X20, O_NO_COOKIES, O_ATTEMPTS, O_RTO, O_TCP_IDLE, O_MAX_INFLIGHT, O_MAX_UDP,
-	O_UDP_EPOLL, O_DEFENCE, O_BOGUS_IP, O_HOLD_MAX, O_LOG_VERDICTS, O_LEARNED_BOGUS, O_PROBE_NAME,
+	O_UDP_EPOLL, O_TLS_CA, O_TLS_INSECURE, O_DEFENCE, O_BOGUS_IP, O_HOLD_MAX, O_LOG_VERDICTS, O_LEARNED_BOGUS, O_PROBE_NAME,
 	O_PROBE_INTERVAL, O_VERBOSE, O_QUIET, O_HELP,
 };
 
@@ -25,9 +26,12 @@ static const struct opt {
 	const char *help;
 } opts[] = {
 	{"listen", true, O_LISTEN, "ADDR[:PORT]  answer clients here (UDP+TCP), IPv4 or [IPv6]; default port 53; repeatable"},
-	{"upstream", true, O_UPSTREAM, "ADDR[:PORT]  default upstream server, e.g. 127.0.0.1:5300 or [::1]:5300; repeatable"},
+	{"upstream", true, O_UPSTREAM, "ADDR[:PORT]  default upstream server, e.g. 127.0.0.1:5300 or [::1]:5300; repeatable;\n"
+		"                        tls://ADDR[:PORT][#NAME]: DNS over TLS (port 853), certificate checked for NAME\n"
+		"                        (also sent as SNI) or, without #NAME, for the IP address"},
 	{"server", true, O_SERVER, "/DOMAIN/.../ADDR[#PORT]  dnsmasq-style: names under DOMAIN go to ADDR\n"
-		"                        (/DOMAIN/ alone: never forwarded; ADDR[#PORT] alone: a default upstream)"},
+		"                        (/DOMAIN/ alone: never forwarded; ADDR[#PORT] alone: a default upstream;\n"
+		"                        ADDR may be tls://ADDR[:PORT][#NAME] as for --upstream)"},
 	{"route", true, O_ROUTE, "FILE  file of dnsmasq server=/DOMAIN/ADDR lines (e.g. a china-domains list)"},
 	{"allow", true, O_ALLOW, "CIDR  clients allowed (default: 127.0.0.0/8 and ::1 only; 'any' for all); repeatable"},
 	{"config", true, O_CONFIG, "FILE  read options from FILE, one 'option value' per line, # comments"},
@@ -47,6 +51,9 @@ static const struct opt {
 	{"max-inflight", true, O_MAX_INFLIGHT, "N  upstream questions in flight per worker (default 1024)"},
 	{"max-udp", true, O_MAX_UDP, "N  EDNS UDP size offered to clients and upstreams (default 1232)"},
 	{"udp-epoll", false, O_UDP_EPOLL, "read client UDP in the workers' event threads (epoll)"},
+	{"tls-ca", true, O_TLS_CA, "FILE  PEM bundle of CAs trusted for tls:// upstreams (default: the system store)"},
+	{"tls-insecure", false, O_TLS_INSECURE, "DANGER, labs only: do NOT verify tls:// upstream certificates; anyone\n"
+		"                        on the path can then answer in the upstream's name"},
 	{"defence", true, O_DEFENCE, "on|off  judge every upstream reply and never serve a forged one (default on;\n"
 		"                        off: the first reply wins, like a 2014 ISP resolver)"},
 	{"bogus-ip", true, O_BOGUS_IP, "FILE  drop replies with these addresses: ChinaDNS iplist (ADDR or CIDR a line)\n"
@@ -105,7 +112,8 @@ void config_free(resolve_config *c)
 	c->bogus_list = NULL;
 	free(c->log_verdicts);
 	free(c->learned_bogus);
-	c->log_verdicts = c->learned_bogus = NULL;
+	free(c->tls_ca);
+	c->log_verdicts = c->learned_bogus = c->tls_ca = NULL;
 }
 
 static int num(const char *name, const char *val, unsigned long lo, unsigned long hi, unsigned long *out,
@@ -161,12 +169,10 @@ int config_set(resolve_config *c, const char *name, const char *val, bool from_f
 		c->nlisten++;
 		return 0;
 	case O_UPSTREAM: {
-		net_addr a;
-		if (addr_parse(&a, val, 53, why, sizeof(why)) < 0)
-			return errf(err, errlen, DNS_ESYNTAX, "upstream: %s", why);
-		if (addr_port(&a) == 0)
-			return errf(err, errlen, DNS_ERANGE, "upstream: port 0 in '%s'", val);
-		if ((rc = route_add_default(c->rt, &a)) < 0)
+		route_upstream u;
+		if ((rc = route_parse_upstream(val, &u, why, sizeof(why))) < 0)
+			return errf(err, errlen, rc, "upstream: %s", why);
+		if ((rc = route_add_upstream(c->rt, &u)) < 0)
 			return errf(err, errlen, rc, "upstream %s: %s", val, dns_strerror(rc));
 		c->nupstream++;
 		return 0;
@@ -276,11 +282,14 @@ int config_set(resolve_config *c, const char *name, const char *val, bool from_f
 		c->hold_max_ms = (uint32_t)v;
 		return 0;
 	case O_LOG_VERDICTS:
-	case O_LEARNED_BOGUS: {
+	case O_LEARNED_BOGUS:
+	case O_TLS_CA: {
 		char *d = strdup(val);
 		if (!d)
 			return errf(err, errlen, DNS_ENOMEM, "out of memory");
-		char **slot = o->id == O_LOG_VERDICTS ? &c->log_verdicts : &c->learned_bogus;
+		char **slot = o->id == O_LOG_VERDICTS ? &c->log_verdicts
+			    : o->id == O_TLS_CA       ? &c->tls_ca
+						      : &c->learned_bogus;
 		free(*slot);
 		*slot = d;
 		return 0;
@@ -303,6 +312,7 @@ int config_set(resolve_config *c, const char *name, const char *val, bool from_f
 	case O_0X20:
 	case O_NO_COOKIES:
 	case O_UDP_EPOLL:
+	case O_TLS_INSECURE:
 	case O_VERBOSE:
 	case O_QUIET:
 	case O_HELP:
@@ -314,6 +324,8 @@ int config_set(resolve_config *c, const char *name, const char *val, bool from_f
 			c->no_cookies = b;
 		else if (o->id == O_UDP_EPOLL)
 			c->udp_epoll = b;
+		else if (o->id == O_TLS_INSECURE)
+			c->tls_insecure = b;
 		else if (o->id == O_VERBOSE)
 			c->verbosity = b ? 1 : 0;
 		else if (o->id == O_QUIET)
@@ -442,6 +454,15 @@ int config_finish(resolve_config *c, char *err, size_t errlen)
 		return errf(err, errlen, DNS_EINVAL, "give at least one --listen address");
 	if (route_nservers(c->rt) == 0)
 		return errf(err, errlen, DNS_EINVAL, "give at least one --upstream (or --server/--route)");
+	if (route_set_tls(c->rt, c->tls_ca, c->tls_insecure) < 0)
+		return errf(err, errlen, DNS_ENOMEM, "out of memory");
+	if (route_ntls(c->rt)) { /* a bad --tls-ca is an error now, not per worker later */
+		char why[TLS_ERRLEN + 64];
+		tls_ctx *x = tls_ctx_new(c->tls_ca, c->tls_insecure, why, sizeof(why));
+		if (!x)
+			return errf(err, errlen, DNS_EINVAL, "%s", why);
+		tls_ctx_free(x);
+	}
 	return 0;
 }
 

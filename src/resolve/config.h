@@ -6,6 +6,8 @@
  *
  *	# upstreams
  *	upstream 127.0.0.1:5300
+ *	upstream tls://9.9.9.9#dns.quad9.net   (DNS over TLS, route.h)
+ *	tls-ca /etc/ssl/my-ca.pem
  *	server=/cn/127.0.0.1#5301     (dnsmasq spelling: '=' also separates)
  *	0x20                          (a flag: alone, or followed by yes/no)
  *	cache-size 256M
@@ -57,6 +59,9 @@ typedef struct resolve_config {
 	bool use_0x20;
 	bool no_cookies;
 	bool udp_epoll;
+	/* DNS over TLS upstreams (tls://... in --upstream/--server/--route) */
+	char *tls_ca;           /* --tls-ca FILE (owned; NULL: system store) */
+	bool tls_insecure;      /* --tls-insecure: verify no certificate */
 	/* the injection defence (defence.h) */
 	bool defence;           /* --defence on|off (default on) */
 	bogus *bogus_list;      /* --bogus-ip FILE... (owned; NULL when none) */
@@ -91,7 +96,9 @@ int config_load(resolve_config *c, const char *path, char *err, size_t errlen);
 int config_parse_args(resolve_config *c, int argc, char **argv, char *err, size_t errlen);
 
 /* After parsing: applies the allow default, checks that a listen address
- * and an upstream exist (unless help). 0 or DNS_EINVAL with a message. */
+ * and an upstream exist (unless help), hands the TLS settings to the route
+ * table (route_set_tls) and, when a TLS upstream exists, checks that the
+ * trust store loads (tls_ctx_new). 0 or DNS_EINVAL with a message. */
 int config_finish(resolve_config *c, char *err, size_t errlen);
 
 /* The option summary for --help. */

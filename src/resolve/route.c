@@ -1,11 +1,14 @@
 /* route — domain-suffix routing to upstream servers (see route.h). */
 #include "resolve/route.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns/err.h"
 #include "dns/name.h"
@@ -27,7 +30,11 @@ typedef struct rent {
 
 struct route {
 	net_addr servers[ROUTE_MAX_SERVERS];
-	uint16_t nservers;
+	route_upstream ups[ROUTE_MAX_SERVERS];
+	uint16_t nservers, ntls;
+	char *tls_ca;
+	bool tls_insecure;
+	route *reg_next;    /* registry of live tables (route_by_servers) */
 	rgroup *groups; /* groups[0]: the defaults */
 	unsigned ngroups, capgroups;
 	rent *tab;
@@ -48,6 +55,9 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 	return code;
 }
 
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static route *reg_head;
+
 route *route_new(void)
 {
 	route *rt = calloc(1, sizeof(*rt));
@@ -64,6 +74,10 @@ route *route_new(void)
 	rt->ngroups = 1;
 	rt->single_srv = -1;
 	arena_init(&rt->names);
+	pthread_mutex_lock(&reg_mu);
+	rt->reg_next = reg_head;
+	reg_head = rt;
+	pthread_mutex_unlock(&reg_mu);
 	return rt;
 }
 
@@ -71,21 +85,59 @@ void route_free(route *rt)
 {
 	if (!rt)
 		return;
+	pthread_mutex_lock(&reg_mu);
+	for (route **pp = &reg_head; *pp; pp = &(*pp)->reg_next)
+		if (*pp == rt) {
+			*pp = rt->reg_next;
+			break;
+		}
+	pthread_mutex_unlock(&reg_mu);
+	free(rt->tls_ca);
 	arena_free(&rt->names);
 	free(rt->groups);
 	free(rt->tab);
 	free(rt);
 }
 
-static int server_index(route *rt, const net_addr *a)
+const route *route_by_servers(const net_addr *servers, unsigned n)
+{
+	const route *found = NULL;
+	pthread_mutex_lock(&reg_mu);
+	for (const route *r = reg_head; r && !found; r = r->reg_next)
+		if (r->servers == servers && r->nservers >= n)
+			found = r;
+	for (const route *r = reg_head; r && !found; r = r->reg_next) {
+		if (r->nservers < n || (n && !r->ntls))
+			continue;
+		unsigned i = 0;
+		while (i < n && addr_equal(&r->servers[i], &servers[i]))
+			i++;
+		if (i == n)
+			found = r;
+	}
+	pthread_mutex_unlock(&reg_mu);
+	return found;
+}
+
+static int server_index_up(route *rt, const route_upstream *u)
 {
 	for (unsigned i = 0; i < rt->nservers; i++)
-		if (addr_equal(&rt->servers[i], a))
+		if (addr_equal(&rt->ups[i].addr, &u->addr) && rt->ups[i].transport == u->transport &&
+		    !strcmp(rt->ups[i].auth, u->auth))
 			return (int)i;
 	if (rt->nservers >= ROUTE_MAX_SERVERS)
 		return DNS_ERANGE;
-	rt->servers[rt->nservers] = *a;
+	rt->servers[rt->nservers] = u->addr;
+	rt->ups[rt->nservers] = *u;
+	if (u->transport == ROUTE_TLS)
+		rt->ntls++;
 	return rt->nservers++;
+}
+
+static int server_index(route *rt, const net_addr *a)
+{
+	route_upstream u = { .addr = *a, .transport = ROUTE_DNS };
+	return server_index_up(rt, &u);
 }
 
 /* Index of the group equal to g, adding it when new. */
@@ -187,9 +239,8 @@ static int set_domain(route *rt, const uint8_t *domain, int srv)
 	return 0;
 }
 
-int route_add_default(route *rt, const net_addr *a)
+static int add_default_index(route *rt, int s)
 {
-	int s = server_index(rt, a);
 	if (s < 0)
 		return s;
 	rgroup *g = &rt->groups[G_DEFAULT];
@@ -202,6 +253,18 @@ int route_add_default(route *rt, const net_addr *a)
 	return 0;
 }
 
+int route_add_default(route *rt, const net_addr *a)
+{
+	return add_default_index(rt, server_index(rt, a));
+}
+
+int route_add_upstream(route *rt, const route_upstream *u)
+{
+	if (u->transport > ROUTE_TLS)
+		return DNS_EINVAL;
+	return add_default_index(rt, server_index_up(rt, u));
+}
+
 int route_add_domain(route *rt, const uint8_t *domain, const net_addr *a, bool use_default)
 {
 	if (use_default)
@@ -212,10 +275,78 @@ int route_add_domain(route *rt, const uint8_t *domain, const net_addr *a, bool u
 	return s < 0 ? s : set_domain(rt, domain, s);
 }
 
-/* "ADDR[#PORT]" of len chars into a. */
-static int parse_server(const char *s, size_t len, net_addr *a, char *err, size_t errlen)
+/* An AUTHNAME: a host name (letters, digits, '-', '_' in dot-separated
+ * labels of 1..63), copied in lower case without a final dot. */
+static int parse_auth(const char *s, size_t len, char *out, char *err, size_t errlen)
+{
+	if (len && s[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return fail(err, errlen, DNS_ESYNTAX, "empty TLS name after '#'");
+	if (len > ROUTE_AUTH_MAX)
+		return fail(err, errlen, DNS_ERANGE, "TLS name longer than %d characters", ROUTE_AUTH_MAX);
+	size_t lab = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '.') {
+			if (lab == 0)
+				goto bad;
+			lab = 0;
+		} else if (isalnum(ch) || ch == '-' || ch == '_') {
+			if (++lab > 63)
+				goto bad;
+		} else {
+			goto bad;
+		}
+		out[i] = (char)tolower(ch);
+	}
+	if (lab == 0)
+		goto bad;
+	out[len] = 0;
+	return 0;
+bad:
+	return fail(err, errlen, DNS_ESYNTAX, "bad TLS name '%.*s' (a host name like dns.example)", (int)len, s);
+}
+
+/* "tls://ADDR[:PORT][#AUTHNAME]" (len chars, the prefix included). */
+static int parse_tls(const char *s, size_t len, route_upstream *u, char *err, size_t errlen)
 {
 	char host[ADDR_MAXTEXT + 1];
+	s += 6;
+	len -= 6;
+	const char *hash = memchr(s, '#', len);
+	size_t hlen = hash ? (size_t)(hash - s) : len;
+	if (hlen == 0)
+		return fail(err, errlen, DNS_ESYNTAX, "missing server address after tls://");
+	if (hlen > ADDR_MAXTEXT)
+		return fail(err, errlen, DNS_ESYNTAX, "server address too long");
+	memcpy(host, s, hlen);
+	host[hlen] = 0;
+	if (memchr(host, '/', hlen) || memchr(host, '@', hlen))
+		return fail(err, errlen, DNS_ESYNTAX, "'tls://%s': expected tls://ADDR[:PORT][#NAME]", host);
+	char aerr[160];
+	if (addr_parse(&u->addr, host, ROUTE_TLS_PORT, aerr, sizeof(aerr)) < 0)
+		return fail(err, errlen, DNS_ESYNTAX, "%s", aerr);
+	if (addr_port(&u->addr) == 0)
+		return fail(err, errlen, DNS_ERANGE, "port 0 in 'tls://%s'", host);
+	u->transport = ROUTE_TLS;
+	u->auth[0] = 0;
+	if (hash)
+		return parse_auth(hash + 1, (size_t)(s + len - hash - 1), u->auth, err, errlen);
+	return 0;
+}
+
+static bool is_tls(const char *s, size_t len)
+{
+	return len >= 6 && !strncasecmp(s, "tls://", 6);
+}
+
+int route_parse_server(const char *s, size_t len, route_upstream *u, char *err, size_t errlen)
+{
+	char host[ADDR_MAXTEXT + 1];
+	memset(u, 0, sizeof(*u));
+	if (is_tls(s, len))
+		return parse_tls(s, len, u, err, errlen);
 	if (memchr(s, '@', len))
 		return fail(err, errlen, DNS_ESYNTAX, "'%.*s': source address or interface (@...) not supported",
 			    (int)len, s);
@@ -242,10 +373,51 @@ static int parse_server(const char *s, size_t len, net_addr *a, char *err, size_
 	memcpy(host, s, hlen);
 	host[hlen] = 0;
 	char aerr[160];
-	if (addr_parse(a, host, (uint16_t)port, aerr, sizeof(aerr)) < 0)
+	if (addr_parse(&u->addr, host, (uint16_t)port, aerr, sizeof(aerr)) < 0)
 		return fail(err, errlen, DNS_ESYNTAX, "%s", aerr);
+	u->transport = ROUTE_DNS;
 	return 0;
 }
+
+int route_parse_upstream(const char *text, route_upstream *u, char *err, size_t errlen)
+{
+	size_t len = strlen(text);
+	memset(u, 0, sizeof(*u));
+	if (is_tls(text, len))
+		return parse_tls(text, len, u, err, errlen);
+	if (addr_parse(&u->addr, text, 53, err, errlen) < 0)
+		return DNS_ESYNTAX;
+	if (addr_port(&u->addr) == 0)
+		return fail(err, errlen, DNS_ERANGE, "port 0 in '%s'", text);
+	u->transport = ROUTE_DNS;
+	return 0;
+}
+
+const char *route_upstream_str(const route_upstream *u, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+	addr_str(&u->addr, a);
+	if (u->transport == ROUTE_TLS)
+		snprintf(buf, len, "tls://%s%s%s", a, u->auth[0] ? "#" : "", u->auth);
+	else
+		snprintf(buf, len, "%s", a);
+	return buf;
+}
+
+int route_set_tls(route *rt, const char *ca_file, bool insecure)
+{
+	char *d = NULL;
+	if (ca_file && !(d = strdup(ca_file)))
+		return DNS_ENOMEM;
+	free(rt->tls_ca);
+	rt->tls_ca = d;
+	rt->tls_insecure = insecure;
+	return 0;
+}
+
+const char *route_tls_ca(const route *rt) { return rt->tls_ca; }
+bool route_tls_insecure(const route *rt) { return rt->tls_insecure; }
+unsigned route_ntls(const route *rt) { return rt->ntls; }
 
 static int parse_domain(const char *s, size_t len, uint8_t *out, char *err, size_t errlen)
 {
@@ -288,22 +460,29 @@ int route_add_line(route *rt, const char *line, char *err, size_t errlen)
 		return fail(err, errlen, DNS_ESYNTAX, "unknown directive '%.*s' (expected server= or local=)",
 			    n > 40 ? 40 : n, s);
 	}
-	net_addr a;
+	route_upstream u;
 	if (s == e || *s != '/') {
 		if (local)
 			return fail(err, errlen, DNS_ESYNTAX, "local= needs /domain/");
-		int rc = parse_server(s, (size_t)(e - s), &a, err, errlen);
+		int rc = route_parse_server(s, (size_t)(e - s), &u, err, errlen);
 		if (rc < 0)
 			return rc;
-		rc = route_add_default(rt, &a);
+		rc = route_add_upstream(rt, &u);
 		if (rc < 0)
 			return fail(err, errlen, rc, "%s", rc == DNS_ERANGE ? "too many servers" : "out of memory");
 		return 0;
 	}
-	/* /D1/D2/.../SPEC: SPEC is what follows the last '/' */
+	/* /D1/D2/.../SPEC: SPEC is what follows the last '/', or a
+	 * tls://... URL that follows a '/' */
 	const char *last = e;
-	while (last > s && last[-1] != '/')
-		last--;
+	for (const char *p = s + 1; p + 6 <= e; p++)
+		if (p[-1] == '/' && is_tls(p, (size_t)(e - p))) {
+			last = p;
+			break;
+		}
+	if (last == e)
+		while (last > s && last[-1] != '/')
+			last--;
 	if (last == s + 1)
 		return fail(err, errlen, DNS_ESYNTAX, "missing '/' after the domain");
 	size_t slen = (size_t)(e - last);
@@ -315,10 +494,10 @@ int route_add_line(route *rt, const char *line, char *err, size_t errlen)
 	} else if (slen == 1 && *last == '#') {
 		mode = -2;
 	} else {
-		int rc = parse_server(last, slen, &a, err, errlen);
+		int rc = route_parse_server(last, slen, &u, err, errlen);
 		if (rc < 0)
 			return rc;
-		mode = server_index(rt, &a);
+		mode = server_index_up(rt, &u);
 		if (mode < 0)
 			return fail(err, errlen, mode, "too many servers (max %d)", ROUTE_MAX_SERVERS);
 	}
@@ -407,5 +586,6 @@ int route_lookup(const route *rt, const uint8_t *qname, route_match *m)
 
 unsigned route_nservers(const route *rt) { return rt->nservers; }
 const net_addr *route_servers(const route *rt) { return rt->servers; }
+const route_upstream *route_upstreams(const route *rt) { return rt->ups; }
 size_t route_ndomains(const route *rt) { return rt->n; }
 unsigned route_ngroups(const route *rt) { return rt->ngroups; }

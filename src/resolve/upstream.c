@@ -2,6 +2,9 @@
 #include "resolve/upstream.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "dns/name.h"
 #include "resolve/rtt.h"
 #include "resolve/secrand.h"
+#include "resolve/tls.h"
 #include "util/log.h"
 
 #define CONN_IN_CAP (2 + MSG_MAXLEN)
@@ -20,10 +24,11 @@
 #define QBUF_CAP 600 /* header + 255-octet name + OPT with a 40-octet cookie */
 #define UDP_BATCH 64
 #define LEARN_MISSES 3
+#define TLS_BACKOFF_MIN_US 250000
 
 enum { TM_TXN = 0, TM_CONN = 1 };
 enum { A_PENDING = 0, A_REPLIED, A_FAILED, A_TIMEDOUT };
-enum { C_CLOSED = 0, C_CONNECTING, C_OPEN };
+enum { C_CLOSED = 0, C_CONNECTING, C_HANDSHAKE, C_OPEN };
 
 typedef struct up_timer {
 	uint64_t when;
@@ -41,6 +46,7 @@ typedef struct up_attempt {
 	uint8_t state;          /* A_* */
 	bool on_conn;           /* linked in its server's TCP pending list */
 	bool mixcase;           /* sent with a 0x20 case pattern */
+	bool warm;              /* TLS: queued on an established connection */
 	uint64_t sent_us;
 	uint8_t casemask[32];   /* 0x20: bit i set = octet i upper case */
 	struct up_attempt *cprev, *cnext;
@@ -50,7 +56,7 @@ typedef struct reply_meta {
 	uint64_t rtt_us;
 	uint16_t server;
 	uint8_t transport;
-	bool opt, echoed;
+	bool opt, echoed, warm;
 	int16_t ip_ttl;
 	uint8_t scookie_len;
 	uint8_t scookie[EDNS_COOKIE_MAX - EDNS_COOKIE_CLIENT];
@@ -91,6 +97,10 @@ typedef struct up_conn {
 	size_t in_len, out_len;
 	up_attempt *head;
 	unsigned npending;
+	tls_conn *tls;          /* TLS servers: while connecting or open */
+	bool hs_write;          /* the handshake waits for writability */
+	bool rd_write;          /* a TLS read waits for writability */
+	bool wr_read;           /* a TLS write waits for readability */
 } up_conn;
 
 typedef struct up_server {
@@ -108,6 +118,13 @@ typedef struct up_server {
 	int ttl, ttl_min, ttl_max;
 	uint32_t case_ok, case_bad; /* 0x20 replies with the right / wrong case */
 	bool no_0x20;
+	bool tls;               /* DNS over TLS only */
+	char auth[ROUTE_AUTH_MAX + 1]; /* TLS name to verify ("": the IP) */
+	char label[ROUTE_UPSTREAM_STRLEN]; /* for logs */
+	tls_session *sess;      /* to resume */
+	uint64_t tls_retry_at;  /* no new TLS connection before (back-off) */
+	uint32_t tls_backoff_us;
+	uint32_t tls_streak;    /* TLS connection failures in a row */
 	up_stats st;            /* counters only */
 	up_conn conn;
 } up_server;
@@ -125,6 +142,7 @@ struct up_ctx {
 	uint8_t *rbuf;
 	uint8_t qbuf[QBUF_CAP];
 	uint64_t announced;
+	tls_ctx *tls;           /* NULL when no server is TLS */
 };
 
 #define container_of(p, T, f) ((T *)(void *)((char *)(p) - offsetof(T, f)))
@@ -424,7 +442,7 @@ fail:
 	return DNS_EIO;
 }
 
-/* ---- TCP ---- */
+/* ---- TCP and TLS connections ---- */
 
 static void conn_cb(void *arg, int fd, unsigned events);
 
@@ -434,16 +452,82 @@ static void conn_watch(up_ctx *c, up_conn *k, unsigned ev)
 		k->watched = ev;
 }
 
+/* Watches what k waits for (level-triggered: never writability it does
+ * not need). */
+static void conn_rewatch(up_ctx *c, up_conn *k)
+{
+	unsigned ev = UP_EV_READ;
+	if (k->state == C_CONNECTING)
+		ev |= UP_EV_WRITE;
+	else if (k->state == C_HANDSHAKE)
+		ev |= k->hs_write ? UP_EV_WRITE : 0;
+	else if (k->state == C_OPEN && ((k->out_len && !k->wr_read) || k->rd_write))
+		ev |= UP_EV_WRITE;
+	conn_watch(c, k, ev);
+}
+
 static void conn_idle_check(up_ctx *c, up_conn *k)
 {
 	if (k->state == C_OPEN && !k->broken && !k->npending)
 		timer_set(c, &k->tm, now_us(c) + c->cfg.tcp_idle_us);
 }
 
+/* k failed (why: logged for TLS servers); closed by its timer or callback
+ * (it may be in use further up the stack). */
+__attribute__((format(printf, 3, 4)))
+static void conn_error(up_ctx *c, up_conn *k, const char *fmt, ...)
+{
+	up_server *s = &c->srv[k->server];
+	if (s->tls && !k->broken) {
+		char why[TLS_ERRLEN];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof(why), fmt, ap);
+		va_end(ap);
+		uint32_t n = s->tls_streak + (k->state != C_OPEN);
+		/* the first failure in a row, then fewer and fewer */
+		if (k->state == C_OPEN || (n & (n - 1)) == 0)
+			log_warn("upstream %s: %s%s", s->label, why,
+				 k->state == C_OPEN ? "" : n > 1 ? " (failing again)" : "");
+		else
+			log_debug("upstream %s: %s", s->label, why);
+	}
+	k->broken = true;
+	timer_set(c, &k->tm, now_us(c));
+}
+
 /* Closes k; pending attempts fail (their transactions retry). */
 static void conn_close(up_ctx *c, up_conn *k, bool failed)
 {
 	uint64_t now = now_us(c);
+	up_server *s = &c->srv[k->server];
+	if (k->tls) {
+		if (k->state == C_OPEN) {
+			tls_session *ns = tls_conn_session(k->tls);
+			if (ns) {
+				tls_session_free(s->sess);
+				s->sess = ns;
+			}
+		} else if (failed && s->sess) { /* perhaps the session is the trouble */
+			tls_session_free(s->sess);
+			s->sess = NULL;
+		}
+		tls_conn_free(k->tls, !failed && k->state == C_OPEN);
+		k->tls = NULL;
+	}
+	if (s->tls && failed && k->state != C_OPEN) {
+		/* never got a working connection: count it against the server
+		 * like a timeout and back off */
+		s->st.tls_failures++;
+		s->tls_streak++;
+		uint32_t b = s->tls_backoff_us ? 2 * s->tls_backoff_us : TLS_BACKOFF_MIN_US;
+		s->tls_backoff_us = b > c->cfg.probe_us ? c->cfg.probe_us : b;
+		s->tls_retry_at = now + s->tls_backoff_us;
+		if (++s->consec >= c->cfg.down_after && !s->down) {
+			s->down = true;
+			s->probe_at = now + c->cfg.probe_us;
+		}
+	}
 	if (k->fd >= 0) {
 		c->loop.unwatch(c->loop.ctx, k->fd);
 		close(k->fd);
@@ -451,11 +535,12 @@ static void conn_close(up_ctx *c, up_conn *k, bool failed)
 	k->fd = -1;
 	k->state = C_CLOSED;
 	k->broken = false;
+	k->hs_write = k->rd_write = k->wr_read = false;
 	k->watched = 0;
 	k->in_len = k->out_len = 0;
 	timer_set(c, &k->tm, UP_NEVER);
 	if (failed)
-		c->srv[k->server].st.errors++;
+		s->st.errors++;
 	while (k->head) {
 		up_attempt *a = k->head;
 		k->head = a->cnext;
@@ -468,26 +553,44 @@ static void conn_close(up_ctx *c, up_conn *k, bool failed)
 
 static void conn_flush(up_ctx *c, up_conn *k)
 {
+	k->wr_read = false;
 	while (k->out_len) {
-		ssize_t n = send(k->fd, k->out, k->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+		size_t n;
+		if (k->tls) {
+			int rc = tls_write(k->tls, k->out, k->out_len, &n);
+			if (rc == TLS_WANT_WRITE)
 				break;
-			k->broken = true;
-			timer_set(c, &k->tm, now_us(c));
-			return;
+			if (rc == TLS_WANT_READ) {
+				k->wr_read = true;
+				break;
+			}
+			if (rc < 0) {
+				conn_error(c, k, "%s", tls_conn_error(k->tls));
+				return;
+			}
+		} else {
+			ssize_t r = send(k->fd, k->out, k->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					break;
+				conn_error(c, k, "send: %s", strerror(errno));
+				return;
+			}
+			n = (size_t)r;
 		}
-		memmove(k->out, k->out + n, k->out_len - (size_t)n);
-		k->out_len -= (size_t)n;
+		memmove(k->out, k->out + n, k->out_len - n);
+		k->out_len -= n;
 	}
-	conn_watch(c, k, k->out_len ? UP_EV_READ | UP_EV_WRITE : UP_EV_READ);
+	conn_rewatch(c, k);
 }
 
 static int conn_open(up_ctx *c, up_conn *k)
 {
 	up_server *s = &c->srv[k->server];
+	if (s->tls && (!c->tls || now_us(c) < s->tls_retry_at))
+		return DNS_EIO; /* backing off after a failed connection */
 	if (!k->in) {
 		k->in = malloc(CONN_IN_CAP);
 		k->out = malloc(CONN_OUT_CAP);
@@ -501,17 +604,27 @@ static int conn_open(up_ctx *c, up_conn *k)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	int rc = connect(fd, &s->addr.u.sa, s->addr.len);
 	if (rc < 0 && errno != EINPROGRESS) {
+		if (s->tls)
+			log_warn("upstream %s: connect: %s", s->label, strerror(errno));
 		close(fd);
 		return DNS_EIO;
+	}
+	if (s->tls && !(k->tls = tls_conn_new(c->tls, fd, &s->addr, s->auth, s->sess))) {
+		close(fd);
+		return DNS_ENOMEM;
 	}
 	k->fd = fd;
 	k->watched = 0;
 	k->in_len = k->out_len = 0;
-	k->state = rc == 0 ? C_OPEN : C_CONNECTING;
+	k->hs_write = true;
+	k->rd_write = k->wr_read = false;
+	k->state = rc < 0 ? C_CONNECTING : s->tls ? C_HANDSHAKE : C_OPEN;
 	if (rc == 0)
 		s->st.tcp_connects++;
-	conn_watch(c, k, rc == 0 ? UP_EV_READ : UP_EV_READ | UP_EV_WRITE);
+	conn_rewatch(c, k);
 	if (!k->watched) {
+		tls_conn_free(k->tls, false);
+		k->tls = NULL;
 		close(fd);
 		k->fd = -1;
 		k->state = C_CLOSED;
@@ -546,6 +659,7 @@ static int tcp_send(up_ctx *c, up_txn *t, up_attempt *a)
 		a->id = secrand_u16();
 	if (conn_id_used(k, a->id))
 		return DNS_ESPACE;
+	a->warm = k->tls && k->state == C_OPEN;
 	int len = build_query(c, t, a, c->qbuf, sizeof(c->qbuf));
 	if (len < 0)
 		return len;
@@ -582,6 +696,7 @@ static int txn_send(up_txn *t, unsigned ci, bool tcp, uint64_t now)
 	a->t = t;
 	a->fd = -1;
 	a->server = t->cand[ci];
+	tcp |= s->tls; /* a TLS server is only asked over TLS */
 	a->transport = tcp ? UP_TCP : UP_UDP;
 	a->state = A_PENDING;
 	a->sent_us = now;
@@ -593,6 +708,8 @@ static int txn_send(up_txn *t, unsigned ci, bool tcp, uint64_t now)
 	int rc;
 	if (tcp) {
 		s->st.queries_tcp++;
+		if (s->tls)
+			s->st.queries_tls++;
 		rc = tcp_send(c, t, a);
 	} else {
 		int len = build_query(c, t, a, c->qbuf, sizeof(c->qbuf));
@@ -722,6 +839,7 @@ static int process(up_txn *t, up_attempt *a, const uint8_t *wire, size_t len,
 	};
 	r.from = from ? *from : s->addr;
 	r.cookie_echoed = echoed;
+	r.tls = s->tls && transport == UP_TCP;
 	if (t->nreplies < UP_MAX_REPLIES) {
 		reply_meta *mt = &t->meta[t->nreplies];
 		mt->rtt_us = r.rtt_us;
@@ -729,6 +847,7 @@ static int process(up_txn *t, up_attempt *a, const uint8_t *wire, size_t len,
 		mt->transport = (uint8_t)transport;
 		mt->opt = r.opt;
 		mt->echoed = r.cookie_echoed;
+		mt->warm = a->warm && transport == UP_TCP;
 		mt->ip_ttl = (int16_t)ip_ttl;
 		mt->scookie_len = 0;
 		if (r.cookie_echoed && e->cookie_len > EDNS_COOKIE_CLIENT) {
@@ -832,6 +951,78 @@ static void conn_input(up_ctx *c, up_conn *k)
 	k->in_len -= off;
 }
 
+/* The server closed k (EOF): a failure only if queries wait. True when k
+ * was closed here (cleanly). */
+static bool conn_eof(up_ctx *c, up_conn *k)
+{
+	bool unanswered = false;
+	for (up_attempt *a = k->head; a; a = a->cnext)
+		unanswered |= a->state == A_PENDING;
+	if (unanswered) {
+		conn_error(c, k, "connection closed by the server with %u queries pending", k->npending);
+		return false;
+	}
+	k->busy = false;
+	conn_close(c, k, false);
+	return true;
+}
+
+/* Reads what the TLS connection has (until OpenSSL has nothing buffered
+ * either: the loop is level-triggered on the socket only). True when k
+ * was closed here. */
+static bool tls_input(up_ctx *c, up_conn *k)
+{
+	k->rd_write = false;
+	while (!k->broken && k->state == C_OPEN) {
+		size_t got;
+		int rc = tls_read(k->tls, k->in + k->in_len, CONN_IN_CAP - k->in_len, &got);
+		if (rc == TLS_OK) {
+			k->in_len += got;
+			conn_input(c, k);
+			continue;
+		}
+		if (rc == TLS_WANT_WRITE)
+			k->rd_write = true;
+		else if (rc == TLS_EOF)
+			return conn_eof(c, k);
+		else if (rc < 0)
+			conn_error(c, k, "%s", tls_conn_error(k->tls));
+		break;
+	}
+	return false;
+}
+
+/* The TLS handshake of k progressed: on to C_OPEN when done. */
+static void tls_step(up_ctx *c, up_conn *k)
+{
+	up_server *s = &c->srv[k->server];
+	int rc = tls_handshake(k->tls);
+	if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) {
+		k->hs_write = rc == TLS_WANT_WRITE;
+		conn_rewatch(c, k);
+		return;
+	}
+	if (rc < 0) {
+		conn_error(c, k, "%s", tls_conn_error(k->tls));
+		return;
+	}
+	k->state = C_OPEN;
+	s->st.tls_handshakes++;
+	bool resumed = tls_conn_resumed(k->tls);
+	if (resumed)
+		s->st.tls_resumed++;
+	if (s->tls_streak)
+		log_info("upstream %s: TLS connection works again (%s)", s->label, tls_conn_version(k->tls));
+	log_debug("upstream %s: TLS connection established (%s, %s%s, %u queries waiting)", s->label,
+		  tls_conn_version(k->tls), tls_conn_cipher(k->tls), resumed ? ", resumed" : "", k->npending);
+	s->tls_streak = 0;
+	s->tls_backoff_us = 0;
+	s->tls_retry_at = 0;
+	timer_set(c, &k->tm, UP_NEVER);
+	conn_idle_check(c, k);
+	conn_flush(c, k);
+}
+
 static void conn_cb(void *arg, int fd, unsigned events)
 {
 	(void)fd;
@@ -845,41 +1036,53 @@ static void conn_cb(void *arg, int fd, unsigned events)
 		if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
 			err = errno;
 		if (err) {
-			k->broken = true;
+			conn_error(c, k, "connect: %s", strerror(err));
 			goto out;
 		}
 		if (!(events & UP_EV_WRITE))
 			goto out;
-		k->state = C_OPEN;
 		s->st.tcp_connects++;
-		timer_set(c, &k->tm, UP_NEVER);
-		conn_idle_check(c, k);
-		conn_flush(c, k);
-	} else if (events & UP_EV_WRITE) {
+		if (k->tls) {
+			k->state = C_HANDSHAKE;
+		} else {
+			k->state = C_OPEN;
+			timer_set(c, &k->tm, UP_NEVER);
+			conn_idle_check(c, k);
+			conn_flush(c, k);
+		}
+	} else if (k->state == C_OPEN && k->tls) {
+		if (k->out_len && ((events & UP_EV_WRITE) || k->wr_read))
+			conn_flush(c, k);
+	} else if (k->state == C_OPEN && (events & UP_EV_WRITE)) {
 		conn_flush(c, k);
 	}
-	if (k->state == C_OPEN && (events & UP_EV_READ)) {
+	if (k->state == C_HANDSHAKE && !k->broken) {
+		tls_step(c, k);
+		if (k->state != C_OPEN)
+			goto out;
+		events |= UP_EV_READ; /* the server may have sent data already */
+	}
+	if (k->state == C_OPEN && k->tls && !k->broken) {
+		if (((events & UP_EV_READ) || k->rd_write) && tls_input(c, k)) {
+			announce(c);
+			return;
+		}
+		if (k->state == C_OPEN && !k->broken && k->wr_read && k->out_len)
+			conn_flush(c, k);
+		else if (k->state == C_OPEN && !k->broken)
+			conn_rewatch(c, k);
+	} else if (k->state == C_OPEN && (events & UP_EV_READ)) {
 		for (int i = 0; i < 16 && !k->broken; i++) {
 			ssize_t n = recv(k->fd, k->in + k->in_len, CONN_IN_CAP - k->in_len, MSG_DONTWAIT);
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
 				if (errno != EAGAIN && errno != EWOULDBLOCK)
-					k->broken = true;
+					conn_error(c, k, "recv: %s", strerror(errno));
 				break;
 			}
 			if (n == 0) {
-				/* closed by the server: a failure only if queries wait */
-				if (k->npending) {
-					bool unanswered = false;
-					for (up_attempt *a = k->head; a; a = a->cnext)
-						unanswered |= a->state == A_PENDING;
-					if (unanswered)
-						k->broken = true;
-				}
-				if (!k->broken) {
-					k->busy = false;
-					conn_close(c, k, false);
+				if (conn_eof(c, k)) {
 					announce(c);
 					return;
 				}
@@ -901,7 +1104,10 @@ out:
 static void conn_timer(up_ctx *c, up_conn *k, uint64_t now)
 {
 	(void)now;
-	if (k->broken || k->state == C_CONNECTING)
+	if (!k->broken && (k->state == C_CONNECTING || k->state == C_HANDSHAKE))
+		conn_error(c, k, "no %s within %u ms", k->state == C_CONNECTING ? "connection" : "TLS handshake",
+			   c->cfg.tcp_timeout_us / 1000u);
+	if (k->broken || k->state == C_CONNECTING || k->state == C_HANDSHAKE)
 		conn_close(c, k, true);
 	else if (k->state == C_OPEN && !k->npending)
 		conn_close(c, k, false);
@@ -1019,8 +1225,9 @@ void upstream_txn_finish(up_txn *t, int seq)
 		s->st.accepted++;
 		s->consec = 0;
 		s->down = false;
-		if (mt->transport == UP_UDP) {
+		if (mt->transport == UP_UDP || mt->warm)
 			rtt_sample(&s->rtt, mt->rtt_us);
+		if (mt->transport == UP_UDP) {
 			if (mt->ip_ttl >= 0) {
 				s->ttl = mt->ip_ttl;
 				if (s->ttl_min < 0 || mt->ip_ttl < s->ttl_min)
@@ -1117,6 +1324,7 @@ int upstream_stats(const up_ctx *c, unsigned i, up_stats *out)
 	out->cookie = s->cookie;
 	out->server_cookie_len = s->scookie_len;
 	out->no_0x20 = s->no_0x20;
+	out->tls = s->tls;
 	return 0;
 }
 
@@ -1128,6 +1336,7 @@ void upstream_total(const up_ctx *c, up_stats *out)
 		const up_stats *s = &c->srv[i].st;
 		out->queries += s->queries;
 		out->queries_tcp += s->queries_tcp;
+		out->queries_tls += s->queries_tls;
 		out->replies += s->replies;
 		out->accepted += s->accepted;
 		out->timeouts += s->timeouts;
@@ -1136,6 +1345,9 @@ void upstream_total(const up_ctx *c, up_stats *out)
 		out->servfail += s->servfail;
 		out->refused += s->refused;
 		out->tcp_connects += s->tcp_connects;
+		out->tls_handshakes += s->tls_handshakes;
+		out->tls_resumed += s->tls_resumed;
+		out->tls_failures += s->tls_failures;
 		out->badcookie += s->badcookie;
 		for (unsigned k = 0; k < UP_MIS_COUNT; k++)
 			out->mismatch[k] += s->mismatch[k];
@@ -1143,6 +1355,52 @@ void upstream_total(const up_ctx *c, up_stats *out)
 }
 
 /* ---- context ---- */
+
+/* Marks the TLS servers (from the route table) and makes the TLS context.
+ * 0, or -1 (logged) when the trust store cannot be loaded. */
+static int setup_tls(up_ctx *c, const up_config *cfg)
+{
+	static atomic_bool told;
+	const route *rt = cfg->route ? cfg->route : route_by_servers(cfg->servers, cfg->nservers);
+	const route_upstream *ups = rt && route_nservers(rt) >= c->nsrv ? route_upstreams(rt) : NULL;
+	unsigned ntls = 0;
+	for (unsigned i = 0; i < c->nsrv; i++) {
+		up_server *s = &c->srv[i];
+		if (ups && ups[i].transport == ROUTE_TLS && addr_equal(&ups[i].addr, &s->addr)) {
+			s->tls = true;
+			memcpy(s->auth, ups[i].auth, sizeof(s->auth));
+			route_upstream_str(&ups[i], s->label, sizeof(s->label));
+			ntls++;
+		} else {
+			route_upstream u = { .addr = s->addr, .transport = ROUTE_DNS };
+			route_upstream_str(&u, s->label, sizeof(s->label));
+		}
+	}
+	if (!ntls)
+		return 0;
+	char err[TLS_ERRLEN + 64];
+	bool insecure = route_tls_insecure(rt);
+	const char *ca = route_tls_ca(rt);
+	if (!(c->tls = tls_ctx_new(ca, insecure, err, sizeof(err)))) {
+		log_err("DNS over TLS: %s", err);
+		return -1;
+	}
+	if (!atomic_exchange(&told, true)) {
+		for (unsigned i = 0; i < c->nsrv; i++) {
+			const up_server *s = &c->srv[i];
+			if (!s->tls)
+				continue;
+			if (insecure)
+				log_warn("upstream %s: DNS over TLS WITHOUT certificate verification (--tls-insecure): "
+					 "anyone on the path can answer in its name", s->label);
+			else
+				log_info("upstream %s: DNS over TLS, certificate must name %s%s (trust: %s)", s->label,
+					 s->auth[0] ? s->auth : "the IP address",
+					 s->auth[0] ? "" : " (iPAddress subjectAltName)", ca ? ca : "system store");
+		}
+	}
+	return 0;
+}
 
 up_ctx *upstream_new(const up_config *cfg, const up_loop *loop)
 {
@@ -1203,6 +1461,10 @@ up_ctx *upstream_new(const up_config *cfg, const up_loop *loop)
 		s->conn.tm.idx = -1;
 		s->conn.tm.kind = TM_CONN;
 	}
+	if (setup_tls(c, cfg) < 0) {
+		upstream_free(c);
+		return NULL;
+	}
 	for (unsigned i = c->nslots; i-- > 0;) {
 		up_txn *t = &c->slots[i];
 		t->c = c;
@@ -1231,11 +1493,13 @@ void upstream_free(up_ctx *c)
 				conn_close(c, k, false);
 			free(k->in);
 			free(k->out);
+			tls_session_free(c->srv[i].sess);
 		}
 	}
 	free(c->srv);
 	free(c->slots);
 	free(c->heap);
 	free(c->rbuf);
+	tls_ctx_free(c->tls);
 	free(c);
 }

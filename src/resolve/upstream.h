@@ -85,6 +85,27 @@
  * to the next attempt); the next TCP query reconnects. up_query.flags
  * UP_QF_TCP sends over TCP from the start.
  *
+ * DNS OVER TLS (RFC 7858): a server the route table marks ROUTE_TLS
+ * (route.h: tls://ADDR[:PORT][#AUTHNAME]) is asked over TLS only, never
+ * over UDP: every attempt to it is queued on its connection exactly as a
+ * TCP query is (same framing, pipelining, ID rules, matching and idle
+ * close; UP_QF_TCP and TC make no difference). The connection is opened on
+ * first use, and its TLS handshake (tls.h: TLS 1.2+, certificate verified
+ * against AUTHNAME or the IP address, session resumption) is driven by the
+ * same fd callbacks; queries queued meanwhile go out when it completes.
+ * Connect, handshake or certificate failure — or no handshake within
+ * cfg.tcp_timeout_us — fails the pending attempts at once (their
+ * transactions move on to the next attempt, i.e. fail over), is logged
+ * with the reason, counts as a timeout toward marking the server down
+ * (cfg.down_after) and starts a back-off (250 ms, doubling up to
+ * cfg.probe_us, reset by a successful handshake) during which attempts
+ * to that server fail at once without connecting. A connection that
+ * worked and then breaks or is closed is reopened by the next query.
+ * Replies over TLS are delivered with transport UP_TCP (a stream nobody
+ * off the connection can write into: the defence trusts them as TCP
+ * replies) and up_reply.tls set. Their RTT is learnt (unlike TCP's) when
+ * the query went out on an already established connection.
+ *
  * EDNS: every query carries an OPT RR (cfg.edns_udp, DO from
  * up_query.edns_flags) with a COOKIE option (RFC 7873): the context's 8
  * random client-cookie octets for that upstream (kept for the context's
@@ -100,7 +121,8 @@
  *
  * MEMORY: slots (cfg.slots transactions), the timer heap, the receive
  * buffer and per-upstream state are allocated by upstream_new; a TCP
- * connection's buffers on its first use. Nothing is allocated per query.
+ * connection's buffers on its first use; a TLS connection's OpenSSL state
+ * per connection (not per query). Nothing is allocated per query.
  * File descriptors: up to cfg.attempts UDP sockets per live transaction
  * plus one TCP socket per upstream.
  *
@@ -117,6 +139,7 @@
 
 #include "dns/msg.h"
 #include "net/addr.h"
+#include "resolve/route.h"
 
 #define UP_MAX_ATTEMPTS 8  /* sends per transaction */
 #define UP_MAX_CAND 8      /* candidate upstreams per transaction */
@@ -168,6 +191,12 @@ typedef struct up_config {
 	uint16_t edns_udp;       /* EDNS UDP payload size advertised (0: 1232) */
 	bool use_0x20;           /* randomise the query name's case */
 	bool no_cookies;         /* omit the COOKIE option */
+	/* The route table the servers come from: its route_upstreams() say
+	 * which are DNS over TLS, and its TLS settings (route_set_tls) apply.
+	 * NULL: found with route_by_servers(servers, nservers) (by pointer,
+	 * else by content); when there is none, every server is plain DNS.
+	 * Borrowed for upstream_new only (what it needs is copied). */
+	const route *route;
 } up_config;
 
 typedef struct up_ctx up_ctx;
@@ -205,7 +234,8 @@ typedef struct up_reply {
 	unsigned seq;         /* 0, 1, 2... in delivery order in this txn */
 	unsigned server;      /* upstream number */
 	unsigned attempt;     /* the send it answers (0-based) */
-	enum up_transport transport;
+	enum up_transport transport; /* UP_TCP for TLS too */
+	bool tls;             /* arrived over DNS over TLS */
 	uint64_t t_us;        /* arrival, loop.now_us when it was read */
 	uint64_t rtt_us;      /* t_us - that attempt's send time */
 	int ip_ttl;           /* IP TTL / IPv6 hop limit; -1 unknown (TCP) */
@@ -241,14 +271,19 @@ typedef struct up_query {
 /* Per-upstream statistics and learnt state (upstream_stats). */
 typedef struct up_stats {
 	uint64_t queries;        /* attempts sent (UDP + TCP) */
-	uint64_t queries_tcp;
+	uint64_t queries_tcp;    /* over a stream: TCP or TLS */
+	uint64_t queries_tls;    /* of those, over TLS */
 	uint64_t replies;        /* matching replies (delivered or TC) */
 	uint64_t accepted;       /* replies accepted by finish(t, seq) */
 	uint64_t timeouts;
 	uint64_t errors;         /* send errors, ICMP unreachable, TCP failures */
 	uint64_t truncated;      /* TC=1 replies over UDP */
 	uint64_t servfail, refused;
-	uint64_t tcp_connects;
+	uint64_t tcp_connects;   /* TCP connections made (TLS ones included) */
+	uint64_t tls_handshakes; /* TLS handshakes completed */
+	uint64_t tls_resumed;    /* of those, resuming a session */
+	uint64_t tls_failures;   /* TLS connections that never completed a
+				  * handshake (refused, timed out, bad certificate) */
 	uint64_t badcookie;      /* BADCOOKIE replies answered by a retry */
 	uint64_t mismatch[UP_MIS_COUNT];
 	uint32_t srtt_us, rttvar_us, rto_us; /* srtt 0: not measured */
@@ -260,10 +295,12 @@ typedef struct up_stats {
 	enum up_learn cookie;    /* echoes our client cookie */
 	uint8_t server_cookie_len; /* 0: none learnt */
 	bool no_0x20;            /* 0x20 given up for it (see above) */
+	bool tls;                /* a DNS over TLS server */
 } up_stats;
 
 /* Creates a context; NULL on bad configuration (no servers, too many,
- * attempts > UP_MAX_ATTEMPTS) or out of memory. */
+ * attempts > UP_MAX_ATTEMPTS), a TLS trust store that cannot be loaded
+ * (logged) or out of memory. */
 up_ctx *upstream_new(const up_config *cfg, const up_loop *loop);
 /* Ends every transaction silently (no callbacks), closes every socket
  * (unwatching it first). */
