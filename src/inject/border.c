@@ -270,7 +270,7 @@ static int64_t ms_of(clockid_t clk)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-#define NOUT (BATCH * OUT_PER_PKT)
+#define NOUT OUT_PER_PKT /* sent per captured packet */
 
 struct border {
 	const struct border_config *c;
@@ -290,6 +290,7 @@ struct border {
 	} odst[NOUT];
 	int ofd[NOUT];
 	bool orst[NOUT];
+	int oinj[NOUT];          /* index in forged[] */
 	struct inj_forged forged[INJ_MAX_FORGED];
 };
 
@@ -384,7 +385,12 @@ static void queue(struct border *b, int k, int len, const struct border_pkt *q, 
 					   .msg_iovlen = 1};
 }
 
-static void handle(struct border *b, int i, int *nout)
+static void flush(struct border *b, int n);
+
+/* One captured packet: the engine decides; forged replies or RSTs are
+ * sent at once (the race with the real answer is won or lost in
+ * microseconds), then logged. */
+static void handle(struct border *b, int i)
 {
 	if (b->ill[i].sll_pkttype == PACKET_OUTGOING)
 		return;
@@ -416,42 +422,44 @@ static void handle(struct border *b, int i, int *nout)
 	int64_t t = b->c->epoch_real_ms ? ms_of(CLOCK_REALTIME) - b->c->epoch_real_ms
 					: ms_of(CLOCK_MONOTONIC) - b->start_ms;
 	int nf = inj_engine_process(b->c->engine, &m, t, b->forged, INJ_MAX_FORGED, b->c->log ? &v : NULL);
-	char cl[64] = "";
-	if (nf > 0 && b->c->log) {
-		char ip[INET6_ADDRSTRLEN];
-		inet_ntop(q.family, q.src, ip, sizeof(ip));
-		snprintf(cl, sizeof(cl), q.family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, q.sport);
-	}
 	bool v6 = q.family == AF_INET6;
+	int n = 0, ttl[INJ_MAX_FORGED];
 	for (int j = 0; j < nf; j++) {
 		const struct inj_forged *f = &b->forged[j];
-		int ttl = f->fp->ip_ttl < 0 ? q.ttl : f->fp->ip_ttl;
+		ttl[j] = f->fp->ip_ttl < 0 ? q.ttl : f->fp->ip_ttl;
 		uint16_t ipid = v6 ? 0 : f->ipid;
 		bool df = !v6 && f->fp->df;
-		if (!tcp) {
-			int k = *nout;
-			int len = border_build(b->out[k], sizeof(b->out[k]), &q, f->pkt, f->len, ttl, ipid, df);
+		/* UDP: the forged reply; TCP: an RST to the client, one to the server */
+		for (int d = 0; d < (tcp ? 2 : 1); d++) {
+			int len = tcp ? border_build_rst(b->out[n], sizeof(b->out[n]), &q,
+							 d ? BORDER_RST_SERVER : BORDER_RST_CLIENT, ttl[j], ipid, df)
+				      : border_build(b->out[n], sizeof(b->out[n]), &q, f->pkt, f->len, ttl[j], ipid, df);
 			if (len < 0)
 				continue;
-			queue(b, k, len, &q, q.src);
-			b->orst[k] = false;
-			(*nout)++;
-			if (b->c->log)
-				inj_log_forged(b->c->log, cl, &v, f, 0, ttl);
+			queue(b, n, len, &q, d ? q.dst : q.src);
+			b->orst[n] = tcp;
+			b->oinj[n] = j;
+			n++;
+		}
+	}
+	if (!n)
+		return;
+	flush(b, n);
+	if (!b->c->log)
+		return;
+	char cl[64], ip[INET6_ADDRSTRLEN];
+	inet_ntop(q.family, q.src, ip, sizeof(ip));
+	snprintf(cl, sizeof(cl), v6 ? "[%s]:%u" : "%s:%u", ip, q.sport);
+	for (int k = 0; k < n; k++) {
+		const struct inj_forged *f = &b->forged[b->oinj[k]];
+		int tt = ttl[b->oinj[k]];
+		if (!tcp) {
+			inj_log_forged(b->c->log, cl, &v, f, 0, tt);
 			continue;
 		}
-		for (int d = 0; d < 2; d++) {
-			enum border_rst_dir to = d ? BORDER_RST_SERVER : BORDER_RST_CLIENT;
-			int k = *nout;
-			int len = border_build_rst(b->out[k], sizeof(b->out[k]), &q, to, ttl, ipid, df);
-			if (len < 0)
-				continue;
-			queue(b, k, len, &q, d ? q.dst : q.src);
-			b->orst[k] = true;
-			(*nout)++;
-			if (b->c->log)
-				log_rst(b->c->log, cl, &v, f, b->out[k] + (v6 ? 40 : 20), !d, ttl, ipid, df);
-		}
+		const uint8_t *ipb = b->out[k], *th = ipb + (v6 ? 40 : 20);
+		bool to_client = !memcmp(v6 ? ipb + 24 : ipb + 16, q.src, v6 ? 16 : 4);
+		log_rst(b->c->log, cl, &v, f, th, to_client, tt, v6 ? 0 : (uint16_t)(ipb[4] << 8 | ipb[5]), !v6 && (ipb[6] & 0x40));
 	}
 }
 
@@ -509,11 +517,8 @@ int border_run(const struct border_config *c, struct border_stats *st, char *err
 			int k = recvmmsg(b.pfd, b.im, BATCH, MSG_DONTWAIT, NULL);
 			if (k <= 0)
 				break;
-			int nout = 0;
 			for (int i = 0; i < k; i++)
-				handle(&b, i, &nout);
-			if (nout)
-				flush(&b, nout);
+				handle(&b, i);
 			if (c->log)
 				fflush(c->log);
 			if (k < BATCH)
