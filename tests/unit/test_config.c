@@ -219,6 +219,96 @@ static void test_file_errors(void **state)
 	}
 }
 
+static void test_tls(void **state)
+{
+	(void)state;
+	resolve_config c;
+	char err[CONFIG_ERRLEN];
+	/* --tls-insecure: no trust store is read */
+	const char *a1[] = {"resolve", "--listen", "127.0.0.1", "--upstream", "tls://127.0.0.1#dot.test",
+			    "--upstream", "127.0.0.1:5300", "--server", "/cn/tls://[::1]:8853", "--tls-insecure",
+			    "--tls-ca", "/nonexistent/ca.pem"};
+	assert_int_equal(parse(&c, err, 12, a1), 0);
+	assert_int_equal(route_nservers(c.rt), 3);
+	assert_int_equal(route_ntls(c.rt), 2);
+	assert_int_equal(c.nupstream, 2);
+	assert_true(c.tls_insecure);
+	assert_true(route_tls_insecure(c.rt));
+	assert_string_equal(route_tls_ca(c.rt), "/nonexistent/ca.pem");
+	const route_upstream *u = route_upstreams(c.rt);
+	assert_int_equal(u[0].transport, ROUTE_TLS);
+	assert_int_equal(addr_port(&u[0].addr), 853);
+	assert_string_equal(u[0].auth, "dot.test");
+	assert_int_equal(u[1].transport, ROUTE_DNS);
+	assert_int_equal(u[2].transport, ROUTE_TLS);
+	assert_int_equal(addr_port(&u[2].addr), 8853);
+	config_free(&c);
+
+	/* a CA file that does not exist or holds no certificate: refused at
+	 * finish when a TLS upstream exists */
+	const char *a2[] = {"resolve", "--listen", "127.0.0.1", "--upstream", "tls://127.0.0.1",
+			    "--tls-ca", "/nonexistent/ca.pem"};
+	assert_int_equal(parse(&c, err, 7, a2), DNS_EINVAL);
+	assert_non_null(strstr(err, "tls-ca /nonexistent/ca.pem: No such file"));
+	config_free(&c);
+	char path[64];
+	assert_non_null(tu_tempfile("not a certificate\n", path, sizeof(path)));
+	const char *a3[] = {"resolve", "--listen", "127.0.0.1", "--upstream", "tls://127.0.0.1", "--tls-ca", path};
+	assert_int_equal(parse(&c, err, 7, a3), DNS_EINVAL);
+	assert_non_null(strstr(err, "no PEM certificate"));
+	config_free(&c);
+	/* ... but nobody cares without a TLS upstream */
+	const char *a4[] = {"resolve", "--listen", "127.0.0.1", "--upstream", "127.0.0.1", "--tls-ca", path};
+	assert_int_equal(parse(&c, err, 7, a4), 0);
+	assert_int_equal(route_ntls(c.rt), 0);
+	config_free(&c);
+	unlink(path);
+
+	/* the system bundle, when this machine has one, loads */
+	const char *bundle = "/etc/ssl/certs/ca-certificates.crt";
+	if (access(bundle, R_OK) == 0) {
+		const char *a5[] = {"resolve", "--listen", "127.0.0.1", "--upstream", "tls://127.0.0.1", "--tls-ca", bundle};
+		assert_int_equal(parse(&c, err, 7, a5), 0);
+		assert_string_equal(route_tls_ca(c.rt), bundle);
+		assert_false(route_tls_insecure(c.rt));
+		config_free(&c);
+	}
+
+	/* bad tls:// values name the option */
+	const char *a6[] = {"resolve", "--listen", "127.0.0.1", "--upstream", "tls://127.0.0.1#"};
+	assert_int_equal(parse(&c, err, 5, a6), DNS_ESYNTAX);
+	assert_non_null(strstr(err, "--upstream: empty TLS name"));
+	config_free(&c);
+	const char *a7[] = {"resolve", "--listen", "127.0.0.1", "--upstream", "tls://127.0.0.1:0"};
+	assert_int_equal(parse(&c, err, 5, a7), DNS_ERANGE);
+	config_free(&c);
+
+	/* the config-file form */
+	char text[256];
+	snprintf(text, sizeof(text), "listen 127.0.0.1\nupstream tls://127.0.0.1:8853#dot.test\n"
+				     "server=/cn/tls://127.0.0.2#cn.test\ntls-insecure\n");
+	assert_non_null(tu_tempfile(text, path, sizeof(path)));
+	const char *a8[] = {"resolve", "--config", path};
+	assert_int_equal(parse(&c, err, 3, a8), 0);
+	assert_int_equal(route_ntls(c.rt), 2);
+	assert_true(route_tls_insecure(c.rt));
+	assert_string_equal(route_upstreams(c.rt)[1].auth, "cn.test");
+	config_free(&c);
+	unlink(path);
+
+	/* --help says it loudly */
+	char buf[16384] = "";
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+	assert_non_null(f);
+	config_usage(f);
+	fclose(f);
+	const char *h = strstr(buf, "--tls-insecure");
+	assert_non_null(h);
+	assert_non_null(strstr(h, "DANGER"));
+	assert_non_null(strstr(buf, "--tls-ca FILE"));
+	assert_non_null(strstr(buf, "tls://ADDR[:PORT][#NAME]"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
