@@ -240,6 +240,7 @@ void inj_log_forged(FILE *lf, const char *client, const struct qname_view *v, co
 	clock_gettime(CLOCK_REALTIME, &ts);
 	char ip[64];
 	inet_ntop(f->type == 28 ? AF_INET6 : AF_INET, f->addr, ip, sizeof(ip));
+	flockfile(lf); /* one line, even with relay threads sharing the file */
 	fprintf(lf, "{\"t\":%lld.%06ld,\"client\":\"%s\",\"txid\":%u,\"qname\":", (long long)ts.tv_sec,
 		ts.tv_nsec / 1000, client, v->txid);
 	json_str(lf, v->name, v->name_len);
@@ -247,4 +248,5 @@ void inj_log_forged(FILE *lf, const char *client, const struct qname_view *v, co
 		    "\"lead_ms\":%d,\"send_in_ms\":%llu,\"ip_ttl\":%d,\"ipid\":%u,\"df\":%s}\n",
 		v->qtype, f->fp->name, f->type == 28 ? "AAAA" : "A", ip, f->ttl, f->lead_ms,
 		(unsigned long long)send_in, ip_ttl, f->ipid, f->fp->df ? "true" : "false");
+	funlockfile(lf);
 }

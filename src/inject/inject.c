@@ -69,6 +69,8 @@ static void usage(FILE *f)
 		"  --idle-ms MS      a client idle this long is forgotten (default 10000)\n"
 		"  --upstream shared|per-client   shared sockets with DNS ID mapping (default), or\n"
 		"                    one socket per client   --up-sockets N (shared; default 4)\n"
+		"  --threads N       N relays on one address (SO_REUSEPORT), each with its own\n"
+		"                    tables and injector state (default 1; --seed runs repeat only with 1)\n"
 		"  --no-gso          one datagram per send (default: equal-length datagrams to one\n"
 		"                    peer leave as one UDP GSO buffer, split by the kernel)\n"
 		"  --epoch-ms T      scenario time 0 (jan21 window) is CLOCK_REALTIME T ms, not the start\n");
@@ -103,7 +105,7 @@ static int num(const char *s, long lo, long hi, long *out)
 enum {
 	O_EXPLAIN = 256, O_UDPLEN, O_DIGEST, O_AT, O_PROFILE, O_RULES, O_GFWLIST, O_DOMAINS, O_DNSMASQ,
 	O_POOLA, O_POOLAAAA, O_REGIME, O_J21START, O_J21LEN, O_J21TTL, O_SEED, O_LISTEN, O_FORWARD,
-	O_DELAY, O_JITTER, O_LOSS, O_LOG, O_SLOTS, O_MAXCL, O_IDLE, O_UPSTREAM, O_UPSOCK, O_NOGSO, O_EPOCH, O_NETNS,
+	O_DELAY, O_JITTER, O_LOSS, O_LOG, O_SLOTS, O_MAXCL, O_IDLE, O_UPSTREAM, O_UPSOCK, O_NOGSO, O_THREADS, O_EPOCH, O_NETNS,
 	O_IFACE,
 };
 
@@ -311,7 +313,7 @@ int cmd_inject(int argc, char **argv)
 		{"slots", required_argument, 0, O_SLOTS}, {"max-clients", required_argument, 0, O_MAXCL},
 		{"idle-ms", required_argument, 0, O_IDLE}, {"upstream", required_argument, 0, O_UPSTREAM},
 		{"up-sockets", required_argument, 0, O_UPSOCK}, {"epoch-ms", required_argument, 0, O_EPOCH},
-		{"no-gso", no_argument, 0, O_NOGSO},
+		{"no-gso", no_argument, 0, O_NOGSO}, {"threads", required_argument, 0, O_THREADS},
 		{"netns", optional_argument, 0, O_NETNS}, {"iface", required_argument, 0, O_IFACE},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
@@ -327,6 +329,8 @@ int cmd_inject(int argc, char **argv)
 	int status = 2, c;
 	char err[512];
 	struct inj_engine *e = NULL;
+	struct inj_engine *engines[RELAY_MAX_THREADS] = {NULL};
+	unsigned nengines = 0;
 	FILE *logf = NULL;
 
 	optind = 1;
@@ -424,6 +428,11 @@ int cmd_inject(int argc, char **argv)
 			break;
 		case O_NOGSO:
 			rc.no_gso = true;
+			break;
+		case O_THREADS:
+			if (num(optarg, 1, RELAY_MAX_THREADS, &v))
+				goto bad;
+			rc.threads = (unsigned)v;
 			break;
 		case O_UPSOCK:
 			if (num(optarg, 1, RELAY_MAX_UP_SOCKETS, &v))
@@ -534,6 +543,20 @@ int cmd_inject(int argc, char **argv)
 	rc.engine = inj_engine_profile(e)->n ? e : NULL;
 	rc.log = logf;
 	rc.stop = &stop_flag;
+	if (rc.threads > 1 && rc.engine) {
+		/* one engine per relay thread: own pool positions and draws */
+		engines[0] = e;
+		for (unsigned i = 1; i < rc.threads; i++) {
+			cfg.seed += 1;
+			if (!(engines[i] = inj_engine_new(&cfg, err, sizeof(err)))) {
+				fprintf(stderr, "antidote inject: %s\n", err);
+				status = 1;
+				goto out;
+			}
+			nengines = i + 1;
+		}
+		rc.engines = engines;
+	}
 	struct relay_stats st;
 	if (relay_run(&rc, &st, err, sizeof(err))) {
 		fprintf(stderr, "antidote inject: %s\n", err);
@@ -556,6 +579,8 @@ bad:
 out:
 	if (logf)
 		fclose(logf);
+	for (unsigned i = 1; i < nengines; i++)
+		inj_engine_free(engines[i]);
 	inj_engine_free(e);
 	rules_free(rules);
 	return status;

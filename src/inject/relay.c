@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdlib.h>
@@ -62,6 +63,9 @@ struct list {
 
 struct relay {
 	const struct relay_config *c;
+	struct inj_engine *engine;  /* this thread's (borrowed) */
+	unsigned index;             /* thread number */
+	pthread_t thread;
 	int lfd, efd, tfd, lfamily;
 	struct slot *slots;
 	uint32_t *freel, nfree;
@@ -655,7 +659,7 @@ static void inject(struct relay *r, struct slot *p, struct msghdr *h, uint32_t c
 	struct qname_view v;
 	qmem_init(&m, p->data, p->len);
 	int64_t t = (int64_t)(now - r->start_ms) + r->clock_off;
-	int nf = inj_engine_process(r->c->engine, &m, t, r->forged, INJ_MAX_FORGED, r->c->log ? &v : NULL);
+	int nf = inj_engine_process(r->engine, &m, t, r->forged, INJ_MAX_FORGED, r->c->log ? &v : NULL);
 	int qttl = nf ? recv_ttl(h) : -1;
 	for (int j = 0; j < nf; j++) {
 		const struct inj_forged *f = &r->forged[j];
@@ -697,7 +701,7 @@ static void on_queries(struct relay *r, uint64_t now)
 				continue;
 			}
 			r->st.queries++;
-			if (r->c->engine)
+			if (r->engine)
 				inject(r, p, h, (uint32_t)ci, now);
 			if (lost(r)) {
 				r->st.lost++;
@@ -792,17 +796,19 @@ static void relay_close(struct relay *r)
 	free(r);
 }
 
-static int relay_open(struct relay *r, char *err, size_t errlen)
+static int relay_open(struct relay *r, const net_addr *listen, char *err, size_t errlen)
 {
 	const struct relay_config *c = r->c;
 	r->lfamily = addr_family(&c->listen);
+	int one = 1, big = 4 << 20;
 	r->lfd = socket(r->lfamily, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (r->lfd < 0 || bind(r->lfd, &c->listen.u.sa, c->listen.len)) {
+	if (r->lfd >= 0 && c->threads > 1)
+		setsockopt(r->lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (r->lfd < 0 || bind(r->lfd, &listen->u.sa, listen->len)) {
 		char ab[ADDR_STRLEN];
-		snprintf(err, errlen, "cannot bind %s: %s", addr_str(&c->listen, ab), strerror(errno));
+		snprintf(err, errlen, "cannot bind %s: %s", addr_str(listen, ab), strerror(errno));
 		return DNS_EIO;
 	}
-	int one = 1, big = 4 << 20;
 	if (r->lfamily == AF_INET)
 		setsockopt(r->lfd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
 	else
@@ -873,58 +879,10 @@ static int relay_alloc(struct relay *r)
 	return 0;
 }
 
-int relay_run(const struct relay_config *c, struct relay_stats *stats, char *err, size_t errlen)
+/* The event loop of one relay (one thread) until *stop. */
+static void relay_loop(struct relay *r)
 {
-	char ab[ADDR_STRLEN];
-	if (!allowed(c, &c->listen) || !allowed(c, &c->forward)) {
-		snprintf(err, errlen, "refusing %s: the relay only uses 127.0.0.0/8 and ::1%s",
-			 addr_str(allowed(c, &c->listen) ? &c->forward : &c->listen, ab),
-			 c->netns_ok ? " (and 198.51.100.0/24, 203.0.113.0/24 in antidote's namespaces)" : "");
-		return DNS_EINVAL;
-	}
-	if (c->delay_ms < 0 || c->jitter_ms < 0 || c->delay_ms + c->jitter_ms > RELAY_MAX_DELAY_MS ||
-	    c->loss_pct < 0 || c->loss_pct > 100) {
-		snprintf(err, errlen, "delay + jitter must be 0..%d ms and loss 0..100%%", RELAY_MAX_DELAY_MS);
-		return DNS_EINVAL;
-	}
-	struct relay *r = calloc(1, sizeof(*r));
-	if (!r) {
-		snprintf(err, errlen, "out of memory");
-		return DNS_ENOMEM;
-	}
-	r->c = c;
-	r->lfd = r->efd = r->tfd = -1;
-	r->cur_df = -1;
-	r->gso = !c->no_gso;
-	r->rng = c->seed ? c->seed * 0x2545f4914f6cdd1dULL : 1;
-	uint64_t floor_ms = 2 * (uint64_t)(c->delay_ms + c->jitter_ms) + 500;
-	r->idle_ms = c->idle_ms ? c->idle_ms : 10000;
-	if (r->idle_ms < floor_ms)
-		r->idle_ms = floor_ms;
-	if (relay_alloc(r)) {
-		relay_close(r);
-		snprintf(err, errlen, "out of memory");
-		return DNS_ENOMEM;
-	}
-	int rc = relay_open(r, err, errlen);
-	if (rc) {
-		relay_close(r);
-		return rc;
-	}
-	struct timespec rt;
-	r->start_ms = r->wt = mono_ms();
-	clock_gettime(CLOCK_REALTIME, &rt);
-	if (c->epoch_real_ms)
-		r->clock_off = ((int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000) - c->epoch_real_ms;
-	r->next_sweep = r->start_ms + 1000;
-	if (c->ready) {
-		net_addr bound;
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		getsockname(r->lfd, (struct sockaddr *)&ss, &sl);
-		addr_from_sockaddr(&bound, (struct sockaddr *)&ss, sl);
-		c->ready(&bound, c->ready_arg);
-	}
+	const struct relay_config *c = r->c;
 	struct epoll_event evs[64];
 	while (!c->stop || !*c->stop) {
 		int n = epoll_wait(r->efd, evs, 64, 500);
@@ -956,8 +914,125 @@ int relay_run(const struct relay_config *c, struct relay_stats *stats, char *err
 			r->log_dirty = false;
 		}
 	}
-	if (stats)
-		*stats = r->st;
-	relay_close(r);
+}
+
+static void *relay_thread(void *arg)
+{
+	relay_loop(arg);
+	return NULL;
+}
+
+/* Makes relay number i: tables, sockets (bound to listen), clocks. */
+static int relay_make(const struct relay_config *c, unsigned i, const net_addr *listen, struct relay **out,
+		      char *err, size_t errlen)
+{
+	struct relay *r = calloc(1, sizeof(*r));
+	*out = r;
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return DNS_ENOMEM;
+	}
+	r->c = c;
+	r->index = i;
+	r->engine = c->threads > 1 && c->engines ? c->engines[i] : c->engine;
+	r->lfd = r->efd = r->tfd = -1;
+	r->cur_df = -1;
+	r->gso = !c->no_gso;
+	r->rng = (c->seed ? c->seed * 0x2545f4914f6cdd1dULL : 1) + i * 0x9e3779b97f4a7c15ULL;
+	uint64_t floor_ms = 2 * (uint64_t)(c->delay_ms + c->jitter_ms) + 500;
+	r->idle_ms = c->idle_ms ? c->idle_ms : 10000;
+	if (r->idle_ms < floor_ms)
+		r->idle_ms = floor_ms;
+	if (relay_alloc(r)) {
+		snprintf(err, errlen, "out of memory");
+		return DNS_ENOMEM;
+	}
+	int rc = relay_open(r, listen, err, errlen);
+	if (rc)
+		return rc;
+	struct timespec rt;
+	r->start_ms = r->wt = mono_ms();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	if (c->epoch_real_ms)
+		r->clock_off = ((int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000) - c->epoch_real_ms;
+	r->next_sweep = r->start_ms + 1000;
 	return 0;
+}
+
+static void stats_add(struct relay_stats *a, const struct relay_stats *b)
+{
+	a->queries += b->queries;
+	a->forwarded += b->forwarded;
+	a->replies += b->replies;
+	a->forged += b->forged;
+	a->lost += b->lost;
+	a->no_slot += b->no_slot;
+	a->no_client += b->no_client;
+	a->expired += b->expired;
+	a->unmatched += b->unmatched;
+	a->no_id += b->no_id;
+	a->peak_clients += b->peak_clients;
+	a->tx_msgs += b->tx_msgs;
+}
+
+int relay_run(const struct relay_config *c, struct relay_stats *stats, char *err, size_t errlen)
+{
+	char ab[ADDR_STRLEN];
+	if (!allowed(c, &c->listen) || !allowed(c, &c->forward)) {
+		snprintf(err, errlen, "refusing %s: the relay only uses 127.0.0.0/8 and ::1%s",
+			 addr_str(allowed(c, &c->listen) ? &c->forward : &c->listen, ab),
+			 c->netns_ok ? " (and 198.51.100.0/24, 203.0.113.0/24 in antidote's namespaces)" : "");
+		return DNS_EINVAL;
+	}
+	if (c->delay_ms < 0 || c->jitter_ms < 0 || c->delay_ms + c->jitter_ms > RELAY_MAX_DELAY_MS ||
+	    c->loss_pct < 0 || c->loss_pct > 100) {
+		snprintf(err, errlen, "delay + jitter must be 0..%d ms and loss 0..100%%", RELAY_MAX_DELAY_MS);
+		return DNS_EINVAL;
+	}
+	unsigned nt = c->threads ? c->threads : 1;
+	if (nt > RELAY_MAX_THREADS || (nt > 1 && c->engine && !c->engines)) {
+		snprintf(err, errlen, "threads: 1..%d, with one injection engine per thread", RELAY_MAX_THREADS);
+		return DNS_EINVAL;
+	}
+	struct relay *rs[RELAY_MAX_THREADS] = {NULL};
+	net_addr listen = c->listen;
+	int rc = 0;
+	unsigned started = 0;
+	for (unsigned i = 0; i < nt && !rc; i++) {
+		rc = relay_make(c, i, &listen, &rs[i], err, errlen);
+		if (!rc && i == 0) {
+			/* the others bind the port the first got (listen port 0) */
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof(ss);
+			getsockname(rs[0]->lfd, (struct sockaddr *)&ss, &sl);
+			addr_from_sockaddr(&listen, (struct sockaddr *)&ss, sl);
+		}
+	}
+	if (!rc && c->ready)
+		c->ready(&listen, c->ready_arg);
+	for (unsigned i = 1; i < nt && !rc; i++) {
+		if (pthread_create(&rs[i]->thread, NULL, relay_thread, rs[i])) {
+			snprintf(err, errlen, "cannot start relay thread: %s", strerror(errno));
+			rc = DNS_EIO;
+			break;
+		}
+		started = i;
+	}
+	if (!rc) {
+		relay_loop(rs[0]);
+	} else if (started && c->stop) {
+		/* a thread failed to start: stop those running */
+		*c->stop = 1;
+	}
+	for (unsigned i = 1; i <= started; i++)
+		pthread_join(rs[i]->thread, NULL);
+	struct relay_stats sum = {0};
+	for (unsigned i = 0; i < nt; i++)
+		if (rs[i]) {
+			stats_add(&sum, &rs[i]->st);
+			relay_close(rs[i]);
+		}
+	if (stats && !rc)
+		*stats = sum;
+	return rc;
 }

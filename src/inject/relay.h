@@ -40,7 +40,15 @@
  * started; with epoch_real_ms != 0, ms since that CLOCK_REALTIME instant
  * (negative before it), so a lab can align the window exactly.
  *
- * Machinery: one thread, epoll + one timerfd (re-armed only when the
+ * Threads (threads > 1): that many independent relays, each with its own
+ * listen socket (SO_REUSEPORT on the same address: the kernel spreads
+ * clients over them by address and port), upstream sockets, tables, timer
+ * wheel and injection engine (engines[i]: each keeps its own pool position
+ * and draws, as separate injector processes do); statistics are summed
+ * (peak_clients is the sum of the per-thread peaks). The ground-truth log
+ * is shared (one locked write per line). The calling thread runs relay 0.
+ *
+ * Machinery (per relay): one thread, epoll + one timerfd (re-armed only when the
  * earliest deadline changes); a timer wheel of 1 ms buckets (delay + jitter
  * <= RELAY_MAX_DELAY_MS); every datagram in flight lives in a preallocated
  * packet slot, clients and ID pairs in preallocated tables (no malloc per
@@ -75,6 +83,7 @@
 #define RELAY_MAX_DELAY_MS 8000
 #define RELAY_SLOT_DATA 4096
 #define RELAY_MAX_UP_SOCKETS 64
+#define RELAY_MAX_THREADS 64
 
 enum relay_upstream { RELAY_UP_SHARED, RELAY_UP_PER_CLIENT };
 
@@ -83,6 +92,9 @@ struct relay_config {
 	int delay_ms, jitter_ms;       /* one-way */
 	double loss_pct;               /* 0..100 */
 	struct inj_engine *engine;     /* borrowed; NULL: no injection */
+	unsigned threads;              /* relays in parallel (default 1) */
+	struct inj_engine *const *engines; /* threads > 1 with injection: one
+					* engine per thread (borrowed) */
 	FILE *log;                     /* borrowed; NULL: no ground truth */
 	uint64_t seed;
 	unsigned slots;                /* default 16384 */

@@ -145,6 +145,12 @@ if [ -x "$LOAD" ] && GSO_PORT=$(pick_port); then
 		pass "relay_gso: $GSO_DGRAMS datagrams left in $GSO_MSGS send messages" ||
 		fail "relay_gso: no coalescing ($GSO_MSGS messages for $GSO_DGRAMS datagrams)"
 	gso_run "relay_gso 256 clients, 1 query each" "-s 256 -b 1"
+	gso_run "relay --threads 2" "-s 64" --threads 2 --log "$E2E_TMP/threads.jsonl"
+	nl=$(wc -l <"$E2E_TMP/threads.jsonl") okl=$(grep -c '^{"t":.*"df":[a-z]*}$' "$E2E_TMP/threads.jsonl")
+	fo=$(sed -n 's/.* \([0-9]*\) forged, .*/\1/p' "$E2E_TMP/gso.err")
+	[ "$nl" -gt 0 ] && [ "$nl" = "$okl" ] && [ "$nl" = "$fo" ] &&
+		pass "--threads 2: one whole log line per forged reply ($nl)" ||
+		fail "--threads 2: $nl log lines, $okl whole, $fo forged"
 	gso_run "relay --no-gso" "-s 4" --no-gso
 	[ -n "$GSO_MSGS" ] && [ "$GSO_MSGS" -eq "$GSO_DGRAMS" ] &&
 		pass "--no-gso: one message per datagram ($GSO_MSGS)" ||
