@@ -23,6 +23,7 @@ struct tls_ctx {
 struct tls_conn {
 	SSL *ssl;
 	int fd;
+	bool eof;               /* recv() returned 0 (BIO_CTRL_EOF) */
 	char err[TLS_ERRLEN];
 };
 
@@ -54,12 +55,12 @@ static void ssl_errtext(char *buf, size_t len)
 static BIO_METHOD *bio_meth;
 static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
 
-static int bio_fd(BIO *b) { return (int)(intptr_t)BIO_get_data(b); }
+static tls_conn *bio_conn(BIO *b) { return BIO_get_data(b); }
 
 static int bio_write(BIO *b, const char *buf, int len)
 {
 	BIO_clear_retry_flags(b);
-	ssize_t n = send(bio_fd(b), buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	ssize_t n = send(bio_conn(b)->fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			BIO_set_retry_write(b);
@@ -71,21 +72,29 @@ static int bio_write(BIO *b, const char *buf, int len)
 static int bio_read(BIO *b, char *buf, int len)
 {
 	BIO_clear_retry_flags(b);
-	ssize_t n = recv(bio_fd(b), buf, (size_t)len, MSG_DONTWAIT);
+	tls_conn *k = bio_conn(b);
+	ssize_t n = recv(k->fd, buf, (size_t)len, MSG_DONTWAIT);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			BIO_set_retry_read(b);
 		return -1;
 	}
+	if (n == 0)
+		k->eof = true;
 	return (int)n;
 }
 
+/* FLUSH: nothing buffered here; EOF: lets SSL_OP_IGNORE_UNEXPECTED_EOF
+ * see a server that closed without close_notify as a clean end. */
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
-	(void)b;
 	(void)num;
 	(void)ptr;
-	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+	if (cmd == BIO_CTRL_FLUSH)
+		return 1;
+	if (cmd == BIO_CTRL_EOF)
+		return bio_conn(b)->eof;
+	return 0;
 }
 
 static int bio_create(BIO *b)
@@ -170,7 +179,7 @@ tls_conn *tls_conn_new(tls_ctx *x, int fd, const net_addr *ip, const char *auth_
 	BIO *b = NULL;
 	if (!(k->ssl = SSL_new(x->ctx)) || !(b = BIO_new(bio_meth)))
 		goto fail;
-	BIO_set_data(b, (void *)(intptr_t)fd);
+	BIO_set_data(b, k);
 	SSL_set_bio(k->ssl, b, b);
 	SSL_set_connect_state(k->ssl);
 	bool named = auth_name && *auth_name;

@@ -22,7 +22,13 @@
 #include "dns/name.h"
 #include "dns/rrtype.h"
 #include "net/addr.h"
+#include "resolve/route.h"
 #include "resolve/upstream.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include "tls_testutil.h"
 
 /* ---- a poll() loop implementing up_loop ---- */
 
@@ -196,7 +202,36 @@ typedef struct fake {
 	size_t held_len[8];
 	unsigned nheld;
 	int held_fd;
+	/* DNS over TLS: the stream side speaks TLS when tls is set */
+	SSL_CTX *tls;
+	SSL *ssl[4];
+	unsigned handshakes, hs_failures;
 } fake;
+
+/* Writes a stream reply on connection i (TLS or not). */
+static void fake_write(fake *f, int fd, const uint8_t *b, size_t len)
+{
+	int i;
+	for (i = 0; i < 4 && f->conn[i] != fd; i++)
+		;
+	if (i < 4 && f->ssl[i]) {
+		size_t put;
+		SSL_write_ex(f->ssl[i], b, len, &put);
+		ERR_clear_error();
+	} else {
+		(void)!write(fd, b, len);
+	}
+}
+
+static void fake_drop_conn(fake *f, int i)
+{
+	l_unwatch(NULL, f->conn[i]);
+	SSL_free(f->ssl[i]);
+	f->ssl[i] = NULL;
+	close(f->conn[i]);
+	f->conn[i] = -1;
+	f->closes++;
+}
 
 static const uint8_t SRV_COOKIE[8] = { 'S', 'R', 'V', 'C', 'O', 'O', 'K', '1' };
 
@@ -287,6 +322,11 @@ static void fake_lis_cb(void *arg, int fd, unsigned ev)
 			f->per_conn[i] = 0;
 			f->cin_len[i] = 0;
 			f->accepts++;
+			if (f->tls) {
+				f->ssl[i] = SSL_new(f->tls);
+				SSL_set_fd(f->ssl[i], c);
+				SSL_set_accept_state(f->ssl[i]);
+			}
 			l_watch(NULL, c, UP_EV_READ, fake_conn_cb, f);
 			return;
 		}
@@ -301,12 +341,36 @@ static void fake_conn_cb(void *arg, int fd, unsigned ev)
 	for (i = 0; i < 4 && f->conn[i] != fd; i++)
 		;
 	assert_true(i < 4);
-	ssize_t n = read(fd, f->cin[i] + f->cin_len[i], sizeof(f->cin[i]) - f->cin_len[i]);
+	ssize_t n;
+	if (f->ssl[i]) {
+		SSL *ssl = f->ssl[i];
+		if (!SSL_is_init_finished(ssl)) {
+			ERR_clear_error();
+			int rc = SSL_do_handshake(ssl);
+			if (rc == 1) {
+				f->handshakes++;
+			} else {
+				int e = SSL_get_error(ssl, rc);
+				ERR_clear_error();
+				if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+					f->hs_failures++;
+					fake_drop_conn(f, i);
+				}
+				return;
+			}
+		}
+		size_t got = 0;
+		int rc = SSL_read_ex(ssl, f->cin[i] + f->cin_len[i], sizeof(f->cin[i]) - f->cin_len[i], &got);
+		int e = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, rc);
+		ERR_clear_error();
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return;
+		n = e == SSL_ERROR_NONE ? (ssize_t)got : 0;
+	} else {
+		n = read(fd, f->cin[i] + f->cin_len[i], sizeof(f->cin[i]) - f->cin_len[i]);
+	}
 	if (n <= 0) {
-		l_unwatch(NULL, fd);
-		close(fd);
-		f->conn[i] = -1;
-		f->closes++;
+		fake_drop_conn(f, i);
 		return;
 	}
 	f->cin_len[i] += (size_t)n;
@@ -331,10 +395,10 @@ static void fake_conn_cb(void *arg, int fd, unsigned ev)
 			if (f->nheld == f->tcp_batch) /* all at once, newest first */
 				while (f->nheld) {
 					f->nheld--;
-					(void)!write(fd, f->held[f->nheld], f->held_len[f->nheld]);
+					fake_write(f, fd, f->held[f->nheld], f->held_len[f->nheld]);
 				}
 		} else {
-			(void)!write(fd, r, (size_t)rl + 2);
+			fake_write(f, fd, r, (size_t)rl + 2);
 		}
 	}
 }
@@ -375,10 +439,8 @@ static void fake_close(fake *f)
 	close(f->udp);
 	close(f->lis);
 	for (int i = 0; i < 4; i++)
-		if (f->conn[i] >= 0) {
-			l_unwatch(NULL, f->conn[i]);
-			close(f->conn[i]);
-		}
+		if (f->conn[i] >= 0)
+			fake_drop_conn(f, i);
 }
 
 /* ---- a consumer ---- */
@@ -390,6 +452,7 @@ typedef struct res {
 	uint32_t hold_us;
 	int done, end_reason, n;
 	unsigned server[16], transport[16], rcode[16], attempt[16];
+	bool tls[16];
 	uint64_t t_us[16];
 	int ttl[16];
 	bool echoed[16];
@@ -405,6 +468,7 @@ static void on_reply(void *arg, up_txn *t, const up_reply *r)
 	if (s->n < 16) {
 		s->server[s->n] = r->server;
 		s->transport[s->n] = r->transport;
+		s->tls[s->n] = r->tls;
 		s->rcode[s->n] = r->rcode;
 		s->attempt[s->n] = r->attempt;
 		s->t_us[s->n] = r->t_us;
@@ -1162,6 +1226,276 @@ static void test_set_timer(void **state)
 	fake_close(&f);
 }
 
+/* ---- DNS over TLS ---- */
+
+static EVP_PKEY *ca_key, *srv_key;
+static X509 *ca_crt, *srv_crt;
+static char ca_path[64];
+
+static int tls_group_setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN); /* the fakes' OpenSSL writes with write() */
+	ca_key = EVP_EC_gen("P-256");
+	srv_key = EVP_EC_gen("P-256");
+	ca_crt = tt_cert(ca_key, "test CA", NULL, NULL, NULL);
+	srv_crt = tt_cert(srv_key, "dot.test", ca_crt, ca_key, "DNS:dot.test,IP:127.0.0.1");
+	tt_write_pem(ca_crt, ca_path, sizeof(ca_path));
+	return 0;
+}
+
+static int tls_group_teardown(void **state)
+{
+	(void)state;
+	unlink(ca_path);
+	X509_free(ca_crt);
+	X509_free(srv_crt);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(srv_key);
+	return 0;
+}
+
+static void fake_tls(fake *f)
+{
+	f->tls = SSL_CTX_new(TLS_server_method());
+	assert_non_null(f->tls);
+	assert_int_equal(SSL_CTX_use_certificate(f->tls, srv_crt), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(f->tls, srv_key), 1);
+}
+
+static void fake_tls_close(fake *f)
+{
+	fake_close(f);
+	SSL_CTX_free(f->tls);
+}
+
+/* A route table with a as tls://ADDR#auth (and b, when given, plain). */
+static route *tls_route(const fake *a, const char *auth, const fake *b)
+{
+	route *rt = route_new();
+	assert_non_null(rt);
+	route_upstream u = { .addr = a->addr, .transport = ROUTE_TLS };
+	snprintf(u.auth, sizeof(u.auth), "%s", auth);
+	assert_int_equal(route_add_upstream(rt, &u), 0);
+	if (b)
+		assert_int_equal(route_add_default(rt, &b->addr), 0);
+	assert_int_equal(route_set_tls(rt, ca_path, false), 0);
+	return rt;
+}
+
+static up_ctx *mk_route(route *rt, up_config *cfg, bool explicit)
+{
+	cfg->servers = route_servers(rt);
+	cfg->nservers = route_nservers(rt);
+	cfg->route = explicit ? rt : NULL; /* NULL: found by the server list */
+	up_ctx *c = upstream_new(cfg, &LOOP);
+	assert_non_null(c);
+	return c;
+}
+
+static void test_tls_pipeline(void **state)
+{
+	(void)state;
+	fake f;
+	fake_open(&f, F_ANSWER);
+	fake_tls(&f);
+	f.tcp_batch = 3; /* replies newest first */
+	route *rt = tls_route(&f, "dot.test", NULL);
+	up_config cfg = { .tcp_idle_us = 80000 };
+	up_ctx *c = mk_route(rt, &cfg, false);
+	res r[3] = { { .policy = P_PLAIN }, { .policy = P_PLAIN }, { .policy = P_PLAIN } };
+	ask(c, S0, 1, &r[0], "t1.example.", 0);
+	ask(c, S0, 1, &r[1], "t2.example.", 0);
+	ask(c, S0, 1, &r[2], "t3.example.", UP_QF_TCP);
+	for (int i = 0; i < 3; i++)
+		run(c, &r[i].done, 2000000);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r[i].n, 1);
+		assert_int_equal(r[i].rcode[0], 0);
+		assert_int_equal(r[i].transport[0], UP_TCP); /* the defence trusts it as TCP */
+		assert_true(r[i].tls[0]);
+	}
+	assert_int_equal(f.udp_q, 0);         /* never over UDP */
+	assert_int_equal(f.accepts, 1);       /* one connection */
+	assert_int_equal(f.handshakes, 1);
+	assert_int_equal(f.max_per_conn, 3);  /* all three on it, answered out of order */
+	up_stats s = st(c, 0);
+	assert_true(s.tls);
+	assert_int_equal(s.queries, 3);
+	assert_int_equal(s.queries_tcp, 3);
+	assert_int_equal(s.queries_tls, 3);
+	assert_int_equal(s.tls_handshakes, 1);
+	assert_int_equal(s.tls_resumed, 0);
+	assert_int_equal(s.tcp_connects, 1);
+	assert_int_equal(s.srtt_us, 0); /* queued before the handshake: no RTT */
+	/* a query on the open connection teaches the RTT */
+	f.tcp_batch = 0;
+	res r4 = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r4, "t4.example.", 0);
+	run(c, &r4.done, 2000000);
+	assert_int_equal(r4.n, 1);
+	assert_true(st(c, 0).srtt_us > 0);
+	/* idle close, then a reconnect that resumes the session */
+	run(c, NULL, 200000);
+	assert_int_equal(f.closes, 1);
+	res r5 = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r5, "t5.example.", 0);
+	run(c, &r5.done, 2000000);
+	assert_int_equal(r5.n, 1);
+	assert_true(r5.tls[0]);
+	assert_int_equal(f.accepts, 2);
+	s = st(c, 0);
+	assert_int_equal(s.tls_handshakes, 2);
+	assert_int_equal(s.tls_resumed, 1);
+	assert_int_equal(s.errors, 0);
+	assert_int_equal(s.tls_failures, 0);
+	up_stats tot;
+	upstream_total(c, &tot);
+	assert_int_equal(tot.queries_tls, 5);
+	assert_int_equal(tot.tls_handshakes, 2);
+	upstream_free(c);
+	route_free(rt);
+	fake_tls_close(&f);
+}
+
+static void test_tls_verify_failover(void **state)
+{
+	(void)state;
+	/* the TLS upstream's certificate does not name what we expect: the
+	 * attempt fails at the handshake and the transaction fails over to the
+	 * second (plain) upstream at once; the next one does not even connect */
+	fake a, b;
+	fake_open(&a, F_ANSWER);
+	fake_tls(&a);
+	fake_open(&b, F_ANSWER);
+	route *rt = tls_route(&a, "wrong.test", &b);
+	up_config cfg = { .rto_init_us = 500000 };
+	up_ctx *c = mk_route(rt, &cfg, true);
+	res r = { .policy = P_PLAIN };
+	uint64_t t0 = mono_us();
+	ask(c, S01, 2, &r, "v1.example.", 0);
+	run(c, &r.done, 2000000);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.server[0], 1);
+	assert_false(r.tls[0]);
+	assert_int_equal(r.transport[0], UP_UDP);
+	assert_true(mono_us() - t0 < 400000); /* no timeout was waited for */
+	run(NULL, NULL, 20000);                /* the fake notices the abort */
+	assert_int_equal(a.accepts, 1);
+	assert_int_equal(a.handshakes, 0);
+	assert_int_equal(a.tcp_q, 0);          /* not one query went out */
+	assert_int_equal(a.udp_q, 0);
+	up_stats s = st(c, 0);
+	assert_int_equal(s.tls_failures, 1);
+	assert_int_equal(s.tls_handshakes, 0);
+	assert_true(s.errors >= 1);
+	assert_int_equal(s.consec_timeouts, 1); /* counts toward "down" */
+	/* within the back-off: the attempt fails without connecting */
+	res r2 = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r2, "v2.example.", 0);
+	run(c, &r2.done, 2000000);
+	assert_int_equal(r2.n, 0);
+	assert_int_equal(r2.end_reason, UP_END_TIMEOUT);
+	assert_true(r2.done);
+	assert_int_equal(a.accepts, 1);
+	/* after it: a new connection, failing again; three in a row: down */
+	for (int i = 0; i < 2; i++) {
+		run(c, NULL, (uint64_t)(250000u << i) + 20000);
+		res r3 = { .policy = P_PLAIN };
+		ask(c, S0, 1, &r3, "v3.example.", 0);
+		run(c, &r3.done, 2000000);
+		assert_int_equal(r3.n, 0);
+	}
+	run(NULL, NULL, 20000);
+	assert_int_equal(a.accepts, 3);
+	s = st(c, 0);
+	assert_int_equal(s.tls_failures, 3);
+	assert_true(s.down);
+	upstream_free(c);
+	route_free(rt);
+	fake_tls_close(&a);
+	fake_close(&b);
+}
+
+static void test_tls_server_closes(void **state)
+{
+	(void)state;
+	/* the server drops the connection with a query pending (a restart):
+	 * the attempt fails, the retry reconnects and is answered */
+	fake f;
+	fake_open(&f, F_DROP);
+	fake_tls(&f);
+	route *rt = tls_route(&f, "", NULL); /* verified by IP address */
+	up_config cfg = { 0 };
+	up_ctx *c = mk_route(rt, &cfg, true);
+	res r = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r, "c1.example.", 0);
+	while (f.tcp_q == 0)
+		run(c, NULL, 10000);
+	assert_int_equal(f.handshakes, 1);
+	f.mode = F_ANSWER;
+	for (int i = 0; i < 4; i++)
+		if (f.conn[i] >= 0)
+			fake_drop_conn(&f, i);
+	run(c, &r.done, 2000000);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.attempt[0], 1);
+	assert_true(r.tls[0]);
+	assert_int_equal(f.accepts, 2);
+	up_stats s = st(c, 0);
+	assert_int_equal(s.tls_handshakes, 2);
+	assert_int_equal(s.tls_failures, 0); /* it worked before: no back-off */
+	assert_int_equal(s.errors, 2);       /* the attempt, the connection */
+	/* an idle connection the server closes (without close_notify) is no
+	 * failure; the next query reconnects */
+	for (int i = 0; i < 4; i++)
+		if (f.conn[i] >= 0)
+			fake_drop_conn(&f, i);
+	run(c, NULL, 50000);
+	res r2 = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r2, "c2.example.", 0);
+	run(c, &r2.done, 2000000);
+	assert_int_equal(r2.n, 1);
+	assert_int_equal(r2.attempt[0], 0);
+	assert_int_equal(f.accepts, 3);
+	s = st(c, 0);
+	assert_int_equal(s.errors, 2);
+	assert_int_equal(s.tls_handshakes, 3);
+	upstream_free(c);
+	route_free(rt);
+	fake_tls_close(&f);
+}
+
+static void test_tls_bad_ca(void **state)
+{
+	(void)state;
+	fake f;
+	fake_open(&f, F_ANSWER);
+	route *rt = tls_route(&f, "dot.test", NULL);
+	assert_int_equal(route_set_tls(rt, "/nonexistent/ca.pem", false), 0);
+	up_config cfg = { 0 };
+	cfg.servers = route_servers(rt);
+	cfg.nservers = 1;
+	assert_null(upstream_new(&cfg, &LOOP)); /* logged */
+	/* a plain list that merely shares the address stays plain */
+	net_addr plain[1] = { f.addr };
+	route *rt2 = route_new();
+	assert_int_equal(route_add_default(rt2, &f.addr), 0);
+	route_free(rt);
+	cfg.servers = plain;
+	up_ctx *c = upstream_new(&cfg, &LOOP);
+	assert_non_null(c);
+	assert_false(st(c, 0).tls);
+	res r = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r, "p.example.", 0);
+	run(c, &r.done, 2000000);
+	assert_int_equal(r.transport[0], UP_UDP);
+	assert_false(r.tls[0]);
+	upstream_free(c);
+	route_free(rt2);
+	fake_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1182,6 +1516,10 @@ int main(void)
 		cmocka_unit_test(test_rtt_order),
 		cmocka_unit_test(test_slots_and_finish),
 		cmocka_unit_test(test_set_timer),
+		cmocka_unit_test(test_tls_pipeline),
+		cmocka_unit_test(test_tls_verify_failover),
+		cmocka_unit_test(test_tls_server_closes),
+		cmocka_unit_test(test_tls_bad_ca),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, tls_group_setup, tls_group_teardown);
 }
