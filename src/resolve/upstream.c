@@ -496,6 +496,21 @@ static void conn_error(up_ctx *c, up_conn *k, const char *fmt, ...)
 	timer_set(c, &k->tm, now_us(c));
 }
 
+/* A TLS connection to s never got to work: count it against the server
+ * like a timeout and back off. */
+static void tls_failed(up_ctx *c, up_server *s, uint64_t now)
+{
+	s->st.tls_failures++;
+	s->tls_streak++;
+	uint32_t b = s->tls_backoff_us ? 2 * s->tls_backoff_us : TLS_BACKOFF_MIN_US;
+	s->tls_backoff_us = b > c->cfg.probe_us ? c->cfg.probe_us : b;
+	s->tls_retry_at = now + s->tls_backoff_us;
+	if (++s->consec >= c->cfg.down_after && !s->down) {
+		s->down = true;
+		s->probe_at = now + c->cfg.probe_us;
+	}
+}
+
 /* Closes k; pending attempts fail (their transactions retry). */
 static void conn_close(up_ctx *c, up_conn *k, bool failed)
 {
@@ -515,19 +530,8 @@ static void conn_close(up_ctx *c, up_conn *k, bool failed)
 		tls_conn_free(k->tls, !failed && k->state == C_OPEN);
 		k->tls = NULL;
 	}
-	if (s->tls && failed && k->state != C_OPEN) {
-		/* never got a working connection: count it against the server
-		 * like a timeout and back off */
-		s->st.tls_failures++;
-		s->tls_streak++;
-		uint32_t b = s->tls_backoff_us ? 2 * s->tls_backoff_us : TLS_BACKOFF_MIN_US;
-		s->tls_backoff_us = b > c->cfg.probe_us ? c->cfg.probe_us : b;
-		s->tls_retry_at = now + s->tls_backoff_us;
-		if (++s->consec >= c->cfg.down_after && !s->down) {
-			s->down = true;
-			s->probe_at = now + c->cfg.probe_us;
-		}
-	}
+	if (s->tls && failed && k->state != C_OPEN)
+		tls_failed(c, s, now);
 	if (k->fd >= 0) {
 		c->loop.unwatch(c->loop.ctx, k->fd);
 		close(k->fd);
@@ -604,8 +608,10 @@ static int conn_open(up_ctx *c, up_conn *k)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	int rc = connect(fd, &s->addr.u.sa, s->addr.len);
 	if (rc < 0 && errno != EINPROGRESS) {
-		if (s->tls)
+		if (s->tls) {
 			log_warn("upstream %s: connect: %s", s->label, strerror(errno));
+			tls_failed(c, s, now_us(c));
+		}
 		close(fd);
 		return DNS_EIO;
 	}
