@@ -42,16 +42,18 @@ static void usage(FILE *f)
 		"and --forward after the one-way delay and races forged replies ahead of the real\n"
 		"one. It only accepts 127.0.0.0/8 and ::1.\n"
 		"--netns (root) creates client, border and server network namespaces\n"
-		"(antidote-PID-{client,border,server}, veths, 198.51.100.0/24 and 203.0.113.0/24), prints\n"
-		"their names, and injects from the border: it sniffs UDP/53 on the client-facing veth\n"
-		"and sends forged replies from a raw socket with the server's address, the profile's IP\n"
-		"TTL, IP ID and DF, while the kernel forwards the real packets (no delay). Run servers\n"
+		"(antidote-PID-{client,border,server}, veths, 198.51.100.0/24 and 203.0.113.0/24, and\n"
+		"2001:db8:100::/64 and 2001:db8:113::/64 when the kernel has IPv6), prints their\n"
+		"names, and injects from the border: it sniffs UDP and TCP to port 53 over IPv4 and\n"
+		"IPv6 on the client-facing veth, sends forged replies from a raw socket with the\n"
+		"server's address, the profile's IP TTL (hop limit), IP ID and DF (IPv4), and resets\n"
+		"TCP connections that ask for a censored name (RSTs both ways), while the kernel\n"
+		"forwards the real packets (no delay). Run servers\n"
 		"and clients with `ip netns exec`. With --forward 127.0.0.1:P --delay MS a delay line\n"
 		"(a relay without injector) in the server namespace listens on 203.0.113.2:53 and\n"
 		"forwards to your server on 127.0.0.1:P there, MS each way. --netns=NAME joins a\n"
 		"namespace another antidote created (the lab): the border one to inject, a client or\n"
-		"server one to run the relay there (its 198.51.100.0/24 or 203.0.113.0/24 address\n"
-		"allowed). Namespaces are removed at exit; stale ones of dead runs at start. Nothing\n"
+		"server one to run the relay there (its documentation addresses allowed). Namespaces are removed at exit; stale ones of dead runs at start. Nothing\n"
 		"but antidote's own namespaces and veths is ever touched.\n"
 		"engine options:\n"
 		"  --profile gfw|jan21|iran|none   (default gfw)\n"
@@ -176,9 +178,10 @@ static int run_netns(const char *name, const char *iface, struct border_config *
 			goto out;
 		}
 		char fb[ADDR_STRLEN];
-		printf("netns client=%s border=%s server=%s client_ip=%s server_ip=%s client_if=%s border_if=%s "
-		       "delay_line=%s\n",
+		printf("netns client=%s border=%s server=%s client_ip=%s server_ip=%s client_ip6=%s server_ip6=%s "
+		       "client_if=%s border_if=%s delay_line=%s\n",
 		       topo.name[NETNS_CLIENT], name, topo.name[NETNS_SERVER], NETNS_CLIENT_IP, NETNS_SERVER_IP,
+		       topo.ipv6 ? NETNS_CLIENT_IP6 : "none", topo.ipv6 ? NETNS_SERVER_IP6 : "none",
 		       topo.ifname[NETNS_IF_CLIENT], topo.ifname[NETNS_IF_BORDER_C],
 		       delay_line ? addr_str(&rc->forward, fb) : "none");
 		fflush(stdout);
@@ -200,9 +203,12 @@ static int run_netns(const char *name, const char *iface, struct border_config *
 		fprintf(stderr, "antidote inject: %s\n", err);
 		goto out;
 	}
-	fprintf(stderr, "antidote inject: %llu packets, %llu queries, %llu forged, %llu send errors\n",
-		(unsigned long long)st.packets, (unsigned long long)st.queries, (unsigned long long)st.forged,
-		(unsigned long long)st.send_errors);
+	fprintf(stderr,
+		"antidote inject: %llu packets, %llu queries (%llu over TCP), %llu forged, %llu resets, "
+		"%llu send errors, %llu ignored (not documentation addresses)\n",
+		(unsigned long long)st.packets, (unsigned long long)st.queries, (unsigned long long)st.tcp_queries,
+		(unsigned long long)st.forged, (unsigned long long)st.rsts, (unsigned long long)st.send_errors,
+		(unsigned long long)st.foreign);
 	status = 0;
 out:
 	if (old >= 0 && netns_return(old) < 0)
@@ -497,7 +503,7 @@ int cmd_inject(int argc, char **argv)
 		badaddr = forward;
 	if (badaddr) {
 		fprintf(stderr, "antidote inject: refusing %s: the relay only uses 127.0.0.0/8 and ::1%s\n", badaddr,
-			in_ns ? " (and 198.51.100.0/24, 203.0.113.0/24 in antidote's namespaces)" : "");
+			in_ns ? " (and the documentation addresses of antidote's namespaces)" : "");
 		goto out;
 	}
 	if (rules && rules_build(rules)) {

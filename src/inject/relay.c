@@ -137,6 +137,13 @@ bool relay_addr_allowed(const net_addr *a)
 
 bool relay_addr_netns(const net_addr *a)
 {
+	if (addr_family(a) == AF_INET6) {
+		/* 2001:db8:100::/64 and 2001:db8:113::/64 (lab/netns.h) */
+		static const uint8_t c6[8] = {0x20, 0x01, 0x0d, 0xb8, 0x01, 0x00, 0, 0};
+		static const uint8_t s6[8] = {0x20, 0x01, 0x0d, 0xb8, 0x01, 0x13, 0, 0};
+		const uint8_t *b = a->u.in6.sin6_addr.s6_addr;
+		return !memcmp(b, c6, 8) || !memcmp(b, s6, 8);
+	}
 	if (addr_family(a) != AF_INET)
 		return false;
 	uint32_t v = ntohl(a->u.in4.sin_addr.s_addr) >> 8;
@@ -981,7 +988,7 @@ int relay_run(const struct relay_config *c, struct relay_stats *stats, char *err
 	if (!allowed(c, &c->listen) || !allowed(c, &c->forward)) {
 		snprintf(err, errlen, "refusing %s: the relay only uses 127.0.0.0/8 and ::1%s",
 			 addr_str(allowed(c, &c->listen) ? &c->forward : &c->listen, ab),
-			 c->netns_ok ? " (and 198.51.100.0/24, 203.0.113.0/24 in antidote's namespaces)" : "");
+			 c->netns_ok ? " (and 198.51.100.0/24, 203.0.113.0/24, 2001:db8:100::/64, 2001:db8:113::/64 in antidote's namespaces)" : "");
 		return DNS_EINVAL;
 	}
 	if (c->delay_ms < 0 || c->jitter_ms < 0 || c->delay_ms + c->jitter_ms > RELAY_MAX_DELAY_MS ||

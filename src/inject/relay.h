@@ -106,8 +106,9 @@ struct relay_config {
 	bool no_gso;                   /* one datagram per message (benchmarks) */
 	bool netns_ok;                 /* the caller checked it runs in a namespace
 					* antidote created (lab/netns.h): the lab's
-					* 198.51.100.0/24 and 203.0.113.0/24 are
-					* allowed besides loopback */
+					* 198.51.100.0/24, 203.0.113.0/24,
+					* 2001:db8:100::/64 and 2001:db8:113::/64
+					* are allowed besides loopback */
 	volatile sig_atomic_t *stop;   /* relay_run returns when *stop != 0 */
 	void (*ready)(const net_addr *bound, void *arg); /* called once bound */
 	void *ready_arg;
@@ -125,7 +126,7 @@ struct relay_stats {
 void relay_config_default(struct relay_config *c);
 
 /* True for 127.0.0.0/8 and ::1 -- the only addresses the relay accepts
- * (plus, with netns_ok, the two documentation /24s of the namespaces). */
+ * (plus, with netns_ok, the namespaces' documentation /24s and /64s). */
 bool relay_addr_allowed(const net_addr *a);
 bool relay_addr_netns(const net_addr *a);
 

@@ -394,6 +394,9 @@ static int read_injector_log(const char *path, const struct internet *net, struc
 	while (fgets(line, sizeof(line), f)) {
 		if (!json_field(line, "qname", v, sizeof(v)))
 			continue;
+		char ty[16];
+		if (json_field(line, "type", ty, sizeof(ty)) && !strcmp(ty, "RST"))
+			continue; /* a TCP reset (namespace mode), not a forged answer */
 		int site = internet_find(net, v, strlen(v));
 		char addr[64];
 		uint8_t a[16];
