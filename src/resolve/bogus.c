@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@ struct bogus {
 	struct entry *v;
 	size_t n, cap;
 	bool sealed;
+	bool forwards;               /* made by bogus_new_forward (fixed) */
+	_Atomic(const struct bogus *) fwd; /* forwards: the target, or NULL */
 	uint64_t lens[2][3]; /* bit p set: some entry of that family has prefix p */
 };
 
@@ -40,6 +43,30 @@ bogus *bogus_new(void)
 	bogus *b = calloc(1, sizeof(*b));
 	if (b)
 		b->sealed = true;
+	return b;
+}
+
+bogus *bogus_new_forward(const bogus *target)
+{
+	bogus *b = bogus_new();
+	if (b) {
+		b->forwards = true;
+		atomic_init(&b->fwd, target);
+	}
+	return b;
+}
+
+const bogus *bogus_forward(bogus *fw, const bogus *target)
+{
+	if (!fw || !fw->forwards)
+		return NULL;
+	return atomic_exchange_explicit(&fw->fwd, target, memory_order_acq_rel);
+}
+
+const bogus *bogus_target(const bogus *b)
+{
+	if (b && b->forwards)
+		return atomic_load_explicit(&((bogus *)b)->fwd, memory_order_acquire);
 	return b;
 }
 
@@ -64,7 +91,7 @@ static void mask(uint8_t *a, size_t alen, unsigned plen)
 
 int bogus_add(bogus *b, const uint8_t *addr, size_t alen, unsigned plen)
 {
-	if (!b || !addr || (alen != 4 && alen != 16) || plen > alen * 8)
+	if (!b || b->forwards || !addr || (alen != 4 && alen != 16) || plen > alen * 8)
 		return DNS_EINVAL;
 	if (b->n == b->cap) {
 		size_t nc = b->cap ? b->cap * 2 : 64;
@@ -97,7 +124,7 @@ static int cmp_entry(const void *x, const void *y)
 
 void bogus_seal(bogus *b)
 {
-	if (!b || b->sealed)
+	if (!b || b->forwards || b->sealed)
 		return;
 	qsort(b->v, b->n, sizeof(*b->v), cmp_entry);
 	size_t w = 0;
@@ -110,6 +137,7 @@ void bogus_seal(bogus *b)
 
 bool bogus_match(const bogus *cb, const uint8_t *addr, size_t alen)
 {
+	cb = bogus_target(cb);
 	if (!cb || !cb->n || (alen != 4 && alen != 16))
 		return false;
 	if (!cb->sealed)
@@ -132,11 +160,13 @@ bool bogus_match(const bogus *cb, const uint8_t *addr, size_t alen)
 
 size_t bogus_count(const bogus *b)
 {
+	b = bogus_target(b);
 	return b ? b->n : 0;
 }
 
 int bogus_merge(bogus *dst, const bogus *src)
 {
+	src = bogus_target(src);
 	if (!src)
 		return 0;
 	for (size_t i = 0; i < src->n; i++) {
@@ -301,6 +331,8 @@ char *bogus_fmt(const uint8_t *addr, size_t alen, unsigned plen, char *out, size
 
 int bogus_write(bogus *b, FILE *f, enum bogus_format fmt)
 {
+	if (b && b->forwards)
+		b = (bogus *)bogus_target(b); /* sealed (bogus_forward's contract) */
 	if (!b)
 		return 0;
 	bogus_seal(b);

@@ -21,7 +21,18 @@
  * THREADS. Not locked. Adding entries marks the set unsorted; bogus_seal
  * sorts and deduplicates it. bogus_match on a sealed set only reads, so a
  * sealed set may be shared by threads; bogus_match on an unsealed set seals
- * it first (single-threaded use only). */
+ * it first (single-threaded use only).
+ *
+ * FORWARDING (reload). A set made by bogus_new_forward holds no entries of
+ * its own: bogus_match, bogus_count, bogus_merge (as src) and bogus_write
+ * use the set it currently forwards to (none: an empty set). bogus_forward
+ * replaces that target with one atomic pointer store (release; readers
+ * load it with acquire), so a reader holding the forwarding set (the
+ * injection defence keeps its list pointer for life) sees the old or the
+ * new list, never a mix. The caller keeps a replaced target alive until no
+ * reader can still be matching against it (resolve.c waits for every
+ * worker to pass a quiescent point). A target must be sealed and must not
+ * forward itself; bogus_add refuses a forwarding set (DNS_EINVAL). */
 #ifndef ANTIDOTE_RESOLVE_BOGUS_H
 #define ANTIDOTE_RESOLVE_BOGUS_H
 
@@ -35,6 +46,14 @@ typedef struct bogus bogus;
 enum bogus_format { BOGUS_IPLIST = 0, BOGUS_DNSMASQ = 1 };
 
 bogus *bogus_new(void);
+/* A forwarding set (above) with target (sealed, may be NULL); NULL when
+ * out of memory. bogus_free frees the forwarding set, never its target. */
+bogus *bogus_new_forward(const bogus *target);
+/* Makes fw forward to target (sealed or NULL); returns the previous
+ * target. fw must come from bogus_new_forward. */
+const bogus *bogus_forward(bogus *fw, const bogus *target);
+/* What fw forwards to now (b itself when b does not forward). */
+const bogus *bogus_target(const bogus *b);
 void bogus_free(bogus *b);
 
 /* Adds addr (4 or 16 octets) with prefix length plen (≤ 32 / 128); host

@@ -1,4 +1,4 @@
-/* test_bogus — forged-address lists: ChinaDNS iplist and dnsmasq bogus-nxdomain formats, CIDR lookups, export. */
+/* test_bogus — forged-address lists: ChinaDNS iplist and dnsmasq bogus-nxdomain formats, CIDR lookups, export, forwarding sets (reload). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -221,6 +221,58 @@ static void test_many(void **st)
 	bogus_free(b);
 }
 
+/* A forwarding set follows its target; swapping it returns the old one. */
+static void test_forward(void **st)
+{
+	(void)st;
+	char err[256];
+	bogus *a = bogus_new(), *b = bogus_new();
+	assert_int_equal(bogus_add_text(a, "1.2.3.4", err, sizeof(err)), 0);
+	assert_int_equal(bogus_add_text(a, "10.0.0.0/8", err, sizeof(err)), 0);
+	assert_int_equal(bogus_add_text(b, "5.6.7.8", err, sizeof(err)), 0);
+	bogus_seal(a);
+	bogus_seal(b);
+	bogus *fw = bogus_new_forward(NULL);
+	assert_non_null(fw);
+	assert_false(has4(fw, "1.2.3.4")); /* no target: empty */
+	assert_int_equal(bogus_count(fw), 0);
+	assert_null(bogus_target(fw));
+	assert_null(bogus_forward(fw, a));
+	assert_true(has4(fw, "1.2.3.4"));
+	assert_true(has4(fw, "10.9.8.7"));
+	assert_false(has4(fw, "5.6.7.8"));
+	assert_int_equal(bogus_count(fw), 2);
+	assert_ptr_equal(bogus_target(fw), a);
+	assert_ptr_equal(bogus_target(a), a); /* a plain set is its own target */
+	assert_ptr_equal(bogus_forward(fw, b), a);
+	assert_false(has4(fw, "1.2.3.4"));
+	assert_true(has4(fw, "5.6.7.8"));
+	/* no entries of its own */
+	uint8_t x[4] = {9, 9, 9, 9};
+	assert_int_equal(bogus_add(fw, x, 4, 32), DNS_EINVAL);
+	assert_int_equal(bogus_add_text(fw, "9.9.9.9", err, sizeof(err)), DNS_EINVAL);
+	assert_int_equal(bogus_count(b), 1);
+	/* merge and write read through it */
+	bogus *m = bogus_new();
+	assert_int_equal(bogus_merge(m, fw), 0);
+	assert_int_equal(bogus_count(m), 1);
+	char path[64];
+	assert_non_null(tu_tempfile("", path, sizeof(path)));
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(bogus_write(fw, f, BOGUS_IPLIST), 1);
+	fclose(f);
+	unlink(path);
+	/* a plain set refuses to forward */
+	assert_null(bogus_forward(a, b));
+	assert_true(has4(a, "1.2.3.4"));
+	bogus_free(fw); /* never frees the target */
+	assert_true(has4(b, "5.6.7.8"));
+	bogus_free(m);
+	bogus_free(a);
+	bogus_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_load_shared_data),
 		cmocka_unit_test(test_write_roundtrip),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_forward),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
