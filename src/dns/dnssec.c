@@ -497,7 +497,7 @@ static int finish(dnssec_ctx *c, const uint8_t *so, uint16_t type, uint16_t rcla
 			return verdict(c, DNSSEC_MALFORMED, "names in RDATA malformed");
 		off += 2 + l;
 	}
-	size_t po = (ent + 7) & ~(size_t)7;
+	size_t po = ent + ((size_t)-(uintptr_t)(buf + ent) & (sizeof(void *) - 1)); /* aligned index */
 	if (po > c->scratch_len || (c->scratch_len - po) / sizeof(uint8_t *) < n)
 		return verdict(c, DNS_ESPACE, "RRset too large for the scratch buffer");
 	const uint8_t **ptr = (const uint8_t **)(void *)(buf + po);
@@ -543,7 +543,7 @@ static int finish(dnssec_ctx *c, const uint8_t *so, uint16_t type, uint16_t rcla
 int dnssec_verify_stored(dnssec_ctx *c, const dnssec_rrset *set, const uint8_t *rrsig,
 			 uint16_t siglen, const dnssec_key *key)
 {
-	if (!c || !c->scratch || !set || !set->owner || (set->n && !set->rd) || !set->n)
+	if (!c || !c->scratch || !set || !set->owner || !set->rd || !set->n)
 		return DNS_EINVAL;
 	sig_view v;
 	uint8_t so[NAME_MAXLEN];
@@ -570,6 +570,10 @@ int dnssec_verify_rrset(dnssec_ctx *c, const msg *m, const uint16_t *idx, unsign
 		if (idx[i] >= m->nrr)
 			return DNS_EINVAL;
 	const msg_rr *r0 = &m->rr[idx[0]], *sr = &m->rr[sig];
+	if (sr->type != RR_RRSIG) {
+		c->why = (dnssec_why){"", 0, 0, false, 0, 0};
+		return verdict(c, DNSSEC_MALFORMED, "not an RRSIG");
+	}
 	uint8_t owner[NAME_MAXLEN], o2[NAME_MAXLEN], so[NAME_MAXLEN];
 	if (msg_rr_owner(m, r0, owner) < 0 || msg_rr_owner(m, sr, o2) < 0)
 		return verdict(c, DNSSEC_MALFORMED, "owner name malformed");
@@ -577,7 +581,7 @@ int dnssec_verify_rrset(dnssec_ctx *c, const msg *m, const uint16_t *idx, unsign
 	int r = precheck(c, owner, r0->type, m->wire + sr->rdata, sr->rdlen, key, &v, so);
 	if (r != DNSSEC_OK)
 		return r;
-	if (sr->type != RR_RRSIG || sr->rclass != r0->rclass || !name_eq(owner, o2))
+	if (sr->rclass != r0->rclass || !name_eq(owner, o2))
 		return verdict(c, DNSSEC_MALFORMED, "RRSIG owner or class differ from the RRset");
 	wire_wr w;
 	wire_wr_init(&w, c->scratch, c->scratch_len);
@@ -713,13 +717,15 @@ int dnssec_verify_set(dnssec_ctx *c, const msg *m, const dnssec_set *s, const ui
 	dnssec_why bw = c->why;
 	for (unsigned j = 0; j < s->nsig; j++) {
 		unsigned sig = idx[s->sig + j];
+		if (sig >= m->nrr)
+			return DNS_EINVAL;
 		const msg_rr *sr = &m->rr[sig];
 		sig_view v;
 		bool tried = false;
 		if (sig_parse(m->wire + sr->rdata, sr->rdlen, &v)) {
 			for (unsigned k = 0; k < nkeys; k++) {
 				const dnssec_key *key = &keys[k];
-				if (!key->rdata || key->rdlen < 4 || key->tag != v.tag ||
+				if (!key->rdata || !key->owner || key->rdlen < 4 || key->tag != v.tag ||
 				    key->rdata[3] != v.alg || !name_eq(key->owner, v.signer))
 					continue;
 				tried = true;

@@ -598,6 +598,12 @@ static void test_refusals(void **st)
 	set = (dnssec_rrset){N("alg13.test."), RR_MX, CLASS_IN, rd, n};
 	assert_int_equal(dnssec_verify_stored(&c, &set, sig->rd, sig->rdlen, key_for(&z, sig->rd)),
 			 DNSSEC_MALFORMED);
+	/* a scratch buffer at an odd address */
+	dnssec_ctx odd;
+	dnssec_ctx_init(&odd, scratch + 1, sizeof(scratch) - 1, T2025);
+	n = rrset_of(&z, N("www.alg13.test."), RR_A, rd, &sig);
+	set = (dnssec_rrset){N("www.alg13.test."), RR_A, CLASS_IN, rd, n};
+	assert_int_equal(dnssec_verify_stored(&odd, &set, sig->rd, sig->rdlen, key), DNSSEC_OK);
 	/* caller mistakes */
 	dnssec_ctx small;
 	dnssec_ctx_init(&small, scratch, 40, T2025);
@@ -791,6 +797,10 @@ static void test_message(void **st)
 	uint16_t mix[2] = {idx[sets[1].first], idx[sets[0].first]};
 	assert_int_equal(dnssec_verify_rrset(&c, &m, mix, 2, idx[sets[1].sig], &z.keys[0]),
 			 DNSSEC_MALFORMED);
+	/* an RR that is no RRSIG as the RRSIG */
+	assert_int_equal(dnssec_verify_rrset(&c, &m, idx + sets[1].first, sets[1].n, idx[sets[1].first],
+					     &z.keys[0]), DNSSEC_MALFORMED);
+	assert_string_equal(c.why.reason, "not an RRSIG");
 	/* the RRSIG of another owner */
 	assert_int_equal(dnssec_verify_rrset(&c, &m, idx + sets[1].first, sets[1].n,
 					     idx[sets[0].sig], &z.keys[0]),
