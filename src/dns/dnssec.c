@@ -747,3 +747,23 @@ int dnssec_verify_set(dnssec_ctx *c, const msg *m, const dnssec_set *s, const ui
 	c->why = bw;
 	return best;
 }
+
+int dnssec_keys_from_set(const msg *m, const dnssec_set *s, const uint16_t *idx, uint8_t *owner,
+			 dnssec_key *keys, unsigned cap)
+{
+	if (!m || !m->rr || !s || !idx || !owner || (cap && !keys) || s->type != RR_DNSKEY ||
+	    s->rr0 >= m->nrr)
+		return DNS_EINVAL;
+	if (msg_rr_owner(m, &m->rr[s->rr0], owner) < 0)
+		return DNS_EFORMAT;
+	unsigned k = 0;
+	for (unsigned i = 0; i < s->n && k < cap; i++) {
+		unsigned j = idx[s->first + i];
+		if (j >= m->nrr)
+			return DNS_EINVAL;
+		const msg_rr *rr = &m->rr[j];
+		if (dnssec_key_init(&keys[k], owner, m->wire + rr->rdata, rr->rdlen) == 0)
+			k++;
+	}
+	return (int)k;
+}

@@ -232,6 +232,16 @@ typedef struct dnssec_set {
 int dnssec_group(const msg *m, unsigned sec, dnssec_set *sets, unsigned cap, uint16_t *idx,
 		 unsigned idxcap);
 
+/* The DNSKEYs of set s (a dnssec_group set of type DNSKEY) as keys[0..cap):
+ * RDATA borrowed from m->wire, the owner copied once into owner
+ * (NAME_MAXLEN octets, caller-owned, shared by every key). RDATA shorter
+ * than 4 octets is skipped. Returns the number of keys, or DNS_EINVAL (not
+ * a DNSKEY set) / DNS_EFORMAT (owner). Typical chain step: keep the keys
+ * that dnssec_ds_match a trusted DS, verify the DNSKEY set with them
+ * (dnssec_verify_set), then trust all the keys of the set. */
+int dnssec_keys_from_set(const msg *m, const dnssec_set *s, const uint16_t *idx, uint8_t *owner,
+			 dnssec_key *keys, unsigned cap);
+
 /* Verifies set s against keys[0..nkeys): tries every covering RRSIG with
  * every key whose owner, algorithm and tag match, and returns DNSSEC_OK at
  * the first success (ctx->why describes it). Otherwise the most serious

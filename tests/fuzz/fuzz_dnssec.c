@@ -110,6 +110,15 @@ static void message(const uint8_t *p, size_t n)
 			if (sets[i].n == 0 || sets[i].first + sets[i].n > MSG_MAXRRS)
 				abort();
 			check(dnssec_verify_set(&c, &m, &sets[i], idx, keys, nk));
+			if (sets[i].type == RR_DNSKEY) {
+				uint8_t o[NAME_MAXLEN];
+				dnssec_key sk[8];
+				int r = dnssec_keys_from_set(&m, &sets[i], idx, o, sk, 8);
+				if (r > 8)
+					abort();
+				if (r > 0)
+					check(dnssec_verify_set(&c, &m, &sets[i], idx, sk, (unsigned)r));
+			}
 		}
 	}
 }

@@ -814,6 +814,33 @@ static void test_message(void **st)
 	assert_int_equal(ns, 1);
 	assert_int_equal(sets[0].type, RR_DNSKEY);
 	assert_int_equal(dnssec_verify_set(&c, &m, &sets[0], idx, z.keys, z.nkeys), DNSSEC_OK);
+	/* the chain step: keys from the reply, the KSK matched by the DS, the
+	 * DNSKEY RRset verified by it, then the answer by the reply's keys */
+	uint8_t kowner[NAME_MAXLEN];
+	dnssec_key mk[4];
+	assert_int_equal(dnssec_keys_from_set(&m, &sets[0], idx, kowner, mk, 4), 2);
+	assert_int_equal(dnssec_keys_from_set(&m, &sets[0], idx, kowner, mk, 1), 1);
+	assert_int_equal(dnssec_keys_from_set(&m, &sets[0], idx, kowner, mk, 4), 2);
+	zone ds = {0};
+	char err[ZONEFILE_ERRLEN];
+	assert_int_equal(zonefile_parse(DIR "alg13.ds", NULL, add_rr, &ds, err, sizeof(err)), 3);
+	dnssec_key anchor[1];
+	unsigned na = 0;
+	for (unsigned i = 0; i < 2; i++)
+		if (dnssec_ds_match(ds.rr[1].rd, ds.rr[1].rdlen, &mk[i]) == DNSSEC_OK)
+			anchor[na++] = mk[i];
+	assert_int_equal(na, 1);
+	assert_int_equal(dnssec_verify_set(&c, &m, &sets[0], idx, anchor, na), DNSSEC_OK);
+	zone_free(&ds);
+	dnssec_set as[16];
+	uint16_t aidx[64];
+	int nas = dnssec_group(&m, MSG_ANSWER, as, 16, aidx, 64);
+	assert_int_equal(nas, 4);
+	for (int i = 0; i < nas; i++)
+		assert_int_equal(dnssec_verify_set(&c, &m, &as[i], aidx, mk, 2), DNSSEC_OK);
+	/* only the KSK: the answer (signed by the ZSK) has no key */
+	assert_int_equal(dnssec_verify_set(&c, &m, &as[1], aidx, anchor, 1), DNSSEC_NO_KEY);
+	assert_int_equal(dnssec_keys_from_set(&m, &as[1], aidx, kowner, mk, 4), DNS_EINVAL);
 	/* space */
 	assert_int_equal(dnssec_group(&m, MSG_ANSWER, sets, 3, idx, 64), DNS_ESPACE);
 	assert_int_equal(dnssec_group(&m, MSG_ANSWER, sets, 16, idx, 8), DNS_ESPACE);
