@@ -5,6 +5,7 @@
 
 #include "dns/err.h"
 #include "dns/rrtype.h"
+#include "resolve/cookie.h"
 
 size_t frontend_limit(const msg *q, bool tcp, uint16_t max_udp)
 {
@@ -21,10 +22,15 @@ static size_t clamp_cap(size_t limit, size_t cap)
 	return limit < cap ? limit : cap;
 }
 
-/* Our OPT for an answer to q (only when q carried one). */
-static void opt_for(const msg *q, uint16_t max_udp, unsigned rcode, int ede, edns_out *o)
+/* Our OPT for an answer to q (only when q carried one); cookie: client +
+ * server cookie (COOKIE_FULL octets) or NULL. */
+static void opt_for(const msg *q, uint16_t max_udp, unsigned rcode, int ede, const uint8_t *cookie, edns_out *o)
 {
 	memset(o, 0, sizeof(*o));
+	if (cookie) {
+		o->cookie = cookie;
+		o->cookie_len = COOKIE_FULL;
+	}
 	o->udp_size = max_udp;
 	o->rcode = (uint16_t)rcode;
 	o->flags = q->edns.flags & EDNS_DO;
@@ -34,8 +40,8 @@ static void opt_for(const msg *q, uint16_t max_udp, unsigned rcode, int ede, edn
 	}
 }
 
-int frontend_error(const msg *q, unsigned rcode, int ede, uint16_t max_udp, size_t limit,
-		   uint8_t *out, size_t cap)
+static int error_ck(const msg *q, unsigned rcode, int ede, uint16_t max_udp, size_t limit, uint8_t *out,
+		    size_t cap, const uint8_t *cookie)
 {
 	msg_wr mw;
 	msg_wr_init(&mw, out, clamp_cap(limit, cap));
@@ -51,13 +57,23 @@ int frontend_error(const msg *q, unsigned rcode, int ede, uint16_t max_udp, size
 	/* (after a failed parse frontend_check clears q->edns.present) */
 	if (q->edns.present) {
 		edns_out o;
-		opt_for(q, max_udp, rcode, ede, &o);
-		msg_wr_edns(&mw, &o); /* no room: the answer goes without it */
+		opt_for(q, max_udp, rcode, ede, cookie, &o);
+		if (msg_wr_edns(&mw, &o) == DNS_ESPACE && cookie) { /* try without the cookie */
+			opt_for(q, max_udp, rcode, ede, NULL, &o);
+			msg_wr_edns(&mw, &o);
+		}
+		/* no room at all: the answer goes without OPT */
 	}
 	return msg_wr_finish(&mw);
 }
 
-int frontend_any(const msg *q, uint16_t max_udp, size_t limit, uint8_t *out, size_t cap)
+int frontend_error(const msg *q, unsigned rcode, int ede, uint16_t max_udp, size_t limit,
+		   uint8_t *out, size_t cap)
+{
+	return error_ck(q, rcode, ede, max_udp, limit, out, cap, NULL);
+}
+
+static int any_ck(const msg *q, uint16_t max_udp, size_t limit, uint8_t *out, size_t cap, const uint8_t *cookie)
 {
 	static const uint8_t hinfo[] = {7, 'R', 'F', 'C', '8', '4', '8', '2', 0};
 	msg_wr mw;
@@ -66,7 +82,7 @@ int frontend_any(const msg *q, uint16_t max_udp, size_t limit, uint8_t *out, siz
 		return DNS_ESPACE;
 	edns_out o;
 	if (q->edns.present) {
-		opt_for(q, max_udp, 0, -1, &o);
+		opt_for(q, max_udp, 0, -1, cookie, &o);
 		if (msg_wr_reserve(&mw, edns_size(&o)) < 0)
 			return DNS_ESPACE;
 	}
@@ -79,13 +95,29 @@ int frontend_any(const msg *q, uint16_t max_udp, size_t limit, uint8_t *out, siz
 	return msg_wr_finish(&mw);
 }
 
+int frontend_any(const msg *q, uint16_t max_udp, size_t limit, uint8_t *out, size_t cap)
+{
+	return any_ck(q, max_udp, limit, out, cap, NULL);
+}
+
 static int answer(int len)
 {
 	return len > 0 ? len : FRONTEND_DROP;
 }
 
-int frontend_check(const uint8_t *req, size_t len, bool tcp, bool allowed, uint16_t max_udp, msg *q,
-		   size_t *limit, uint8_t *out, size_t cap, frontend_stats *st)
+/* The client + server cookie for an answer to q into buf, or NULL (no
+ * cookies, or q carried none). */
+static const uint8_t *cookie_for(const msg *q, const frontend_cookies *ck, uint8_t *buf)
+{
+	if (!ck || !ck->secret || !q->edns.present || !(q->edns.opts & EDNS_HAS_COOKIE) ||
+	    q->edns.cookie_len < COOKIE_CLIENT)
+		return NULL;
+	return cookie_make(ck->secret, q->edns.cookie, ck->peer, ck->now, buf) == COOKIE_FULL ? buf : NULL;
+}
+
+int frontend_check(const uint8_t *req, size_t len, bool tcp, bool allowed, uint16_t max_udp,
+		   const frontend_cookies *ck, msg *q, size_t *limit, uint8_t *out, size_t cap,
+		   frontend_stats *st)
 {
 	frontend_stats dummy;
 	if (!st)
@@ -111,41 +143,51 @@ int frontend_check(const uint8_t *req, size_t len, bool tcp, bool allowed, uint1
 		return answer(frontend_error(q, RCODE_FORMERR, -1, max_udp, l, out, cap));
 	}
 	*limit = frontend_limit(q, tcp, max_udp);
+	unsigned rcode;
+	int ede = -1;
+	uint8_t cbuf[COOKIE_FULL];
 	if (!allowed) {
 		FRONTEND_INC(st->refused_acl);
-		return answer(frontend_error(q, RCODE_REFUSED, FRONTEND_EDE_PROHIBITED, max_udp, *limit, out, cap));
-	}
-	if (msg_flags_opcode(q->hdr.flags) != OPCODE_QUERY) {
+		rcode = RCODE_REFUSED;
+		ede = FRONTEND_EDE_PROHIBITED;
+	} else if (msg_flags_opcode(q->hdr.flags) != OPCODE_QUERY) {
 		FRONTEND_INC(st->notimp);
-		return answer(frontend_error(q, RCODE_NOTIMP, -1, max_udp, *limit, out, cap));
-	}
-	if (q->edns.present && q->edns.version != 0) {
-		FRONTEND_INC(st->badvers);
-		return answer(frontend_error(q, RCODE_BADVERS, -1, max_udp, *limit, out, cap));
-	}
-	if (q->qname_len == 0 || q->qtype == RR_OPT) {
+		rcode = RCODE_NOTIMP;
+	} else if (q->edns.present && q->edns.version != 0) {
+		FRONTEND_INC(st->badvers); /* (options unread: no cookie) */
+		rcode = RCODE_BADVERS;
+	} else if (q->qname_len == 0 && q->hdr.qdcount == 0 && ck && ck->secret && q->edns.present &&
+		   (q->edns.opts & EDNS_HAS_COOKIE)) {
+		/* RFC 7873 §5.4: a client asking for a server cookie */
+		FRONTEND_INC(st->cookie_only);
+		rcode = RCODE_NOERROR;
+		if (q->edns.cookie_len > COOKIE_CLIENT &&
+		    !cookie_valid(ck->secret, q->edns.cookie, q->edns.cookie_len, ck->peer, ck->now))
+			rcode = RCODE_BADCOOKIE;
+	} else if (q->qname_len == 0 || q->qtype == RR_OPT) {
 		FRONTEND_INC(st->formerr);
-		return answer(frontend_error(q, RCODE_FORMERR, -1, max_udp, *limit, out, cap));
-	}
-	if (q->qclass != CLASS_IN || q->tsig_off) {
+		rcode = RCODE_FORMERR;
+	} else if (q->qclass != CLASS_IN || q->tsig_off) {
 		FRONTEND_INC(st->refused_class);
-		return answer(frontend_error(q, RCODE_REFUSED, -1, max_udp, *limit, out, cap));
+		rcode = RCODE_REFUSED;
+	} else {
+		switch (q->qtype) {
+		case RR_AXFR:
+		case RR_IXFR:
+		case RR_MAILA:
+		case RR_MAILB:
+			FRONTEND_INC(st->notimp);
+			rcode = RCODE_NOTIMP;
+			break;
+		case RR_ANY:
+			FRONTEND_INC(st->any);
+			return answer(any_ck(q, max_udp, *limit, out, cap, cookie_for(q, ck, cbuf)));
+		default:
+			FRONTEND_INC(st->lookups);
+			return FRONTEND_LOOKUP;
+		}
 	}
-	switch (q->qtype) {
-	case RR_AXFR:
-	case RR_IXFR:
-	case RR_MAILA:
-	case RR_MAILB:
-		FRONTEND_INC(st->notimp);
-		return answer(frontend_error(q, RCODE_NOTIMP, -1, max_udp, *limit, out, cap));
-	case RR_ANY:
-		FRONTEND_INC(st->any);
-		return answer(frontend_any(q, max_udp, *limit, out, cap));
-	default:
-		break;
-	}
-	FRONTEND_INC(st->lookups);
-	return FRONTEND_LOOKUP;
+	return answer(error_ck(q, rcode, ede, max_udp, *limit, out, cap, cookie_for(q, ck, cbuf)));
 }
 
 int frontend_relay(const msg *q, const uint8_t *resp, size_t resp_len, uint16_t max_udp, size_t limit,
@@ -165,7 +207,7 @@ int frontend_relay(const msg *q, const uint8_t *resp, size_t resp_len, uint16_t 
 		return DNS_ESPACE;
 	edns_out o;
 	if (q->edns.present) {
-		opt_for(q, max_udp, rcode, -1, &o);
+		opt_for(q, max_udp, rcode, -1, NULL, &o);
 		if (msg_wr_reserve(&mw, edns_size(&o)) < 0)
 			return DNS_ESPACE;
 	}

@@ -14,6 +14,11 @@
  *                as the question type;
  *       NOTIMP   OPCODE ≠ QUERY; zone transfers (AXFR, IXFR), MAILA/MAILB;
  *       BADVERS  EDNS version ≠ 0 (RFC 6891 §6.1.3);
+ *       NOERROR  a cookie-only query (no question, an EDNS COOKIE; RFC 7873
+ *                §5.4) when server cookies are on: an empty answer with the
+ *                client cookie and a fresh server cookie; BADCOOKIE instead
+ *                when the query carried a server cookie that is not valid
+ *                (cookie.h: not ours, too old, another client's);
  *       REFUSED  class other than IN (CH, HS, ANY...), or a TSIG we cannot
  *                verify;
  *       NOERROR  qtype ANY: one synthesised HINFO "RFC8482" "" RR with TTL
@@ -25,6 +30,13 @@
  * Every answer written here has QR, RA, the client's ID, RD and CD, its
  * question (when it could be read), and an OPT RR (our size, DO echoed) when
  * the query had one; errors for EDNS clients may carry an EDE (RFC 8914).
+ * With server cookies on (ck given), every answer frontend_check writes
+ * for a query that carried a COOKIE option echoes its client cookie with a
+ * fresh server cookie (RFC 7873 §5.2; the server cookie is made only when
+ * such an answer is written: a lookup costs nothing more). Cookies never
+ * gate service: a query without a valid server cookie is answered all the
+ * same (RFC 7873 §5.2.3 allows it; only a cookie-only query reports
+ * BADCOOKIE, as §5.4 requires).
  *
  * Borrowed pointers only; out must hold cap octets. */
 #ifndef ANTIDOTE_RESOLVE_FRONTEND_H
@@ -36,6 +48,8 @@
 #include <stdint.h>
 
 #include "dns/msg.h"
+#include "net/addr.h"
+#include "resolve/cookie.h"
 
 #define FRONTEND_LOOKUP 0
 #define FRONTEND_DROP (-1)
@@ -57,6 +71,7 @@ typedef struct frontend_stats {
 	_Atomic uint64_t badvers;
 	_Atomic uint64_t refused_class;
 	_Atomic uint64_t any;        /* ANY answered with HINFO RFC8482 */
+	_Atomic uint64_t cookie_only; /* cookie-only queries answered (NOERROR or BADCOOKIE) */
 	_Atomic uint64_t lookups;    /* FRONTEND_LOOKUP */
 } frontend_stats;
 
@@ -64,13 +79,22 @@ typedef struct frontend_stats {
 #define FRONTEND_INC(c) atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + 1, \
 					      memory_order_relaxed)
 
+/* Server cookies for one client query (borrowed for the call). */
+typedef struct frontend_cookies {
+	const cookie_secret *secret;
+	const net_addr *peer; /* the client */
+	uint32_t now;         /* wall-clock seconds (RFC 9018 timestamps) */
+} frontend_cookies;
+
 /* Checks the client message req[0..len) (see above). allowed: the client
- * passed the allow list. max_udp: our UDP size (≥ 512). Returns
- * FRONTEND_LOOKUP with q and *limit set, FRONTEND_DROP, or the length of
- * an answer written to out (at most min(client limit, cap)). st may be
- * NULL. */
-int frontend_check(const uint8_t *req, size_t len, bool tcp, bool allowed, uint16_t max_udp, msg *q,
-		   size_t *limit, uint8_t *out, size_t cap, frontend_stats *st);
+ * passed the allow list. max_udp: our UDP size (≥ 512). ck: server cookies
+ * (NULL: off — cookie-only queries then get FORMERR, as from a server
+ * without cookies). Returns FRONTEND_LOOKUP with q and *limit set,
+ * FRONTEND_DROP, or the length of an answer written to out (at most
+ * min(client limit, cap)). st may be NULL. */
+int frontend_check(const uint8_t *req, size_t len, bool tcp, bool allowed, uint16_t max_udp,
+		   const frontend_cookies *ck, msg *q, size_t *limit, uint8_t *out, size_t cap,
+		   frontend_stats *st);
 
 /* The client's size limit for a parsed query (as above). */
 size_t frontend_limit(const msg *q, bool tcp, uint16_t max_udp);

@@ -27,8 +27,35 @@
  * and keep listening, or ask again over TCP; on_upstream_end asks it again
  * when the hold deadline passes. Each worker has its own judge (baselines,
  * learnt forged addresses, marks) and sends it harmless probes (". NS" by
- * default) at start and every --probe-interval. */
+ * default) at start and every --probe-interval.
+ *
+ * RELOAD (SIGHUP, in the server's control thread). The command line and
+ * its --config files are parsed again into a fresh configuration, checked
+ * completely (every route, bogus-ip and config file read; an error keeps
+ * the running configuration and is logged with its file:line), and what
+ * may change (reload.h) is published as one immutable `struct live`: the
+ * route table with its server-number map, the allow list, and the
+ * --bogus-ip list (through a forwarding set, bogus.h, since each worker's
+ * defence keeps its list pointer for life). Readers take no lock:
+ *  - handler threads (UDP threads and event threads answering clients)
+ *    read only the allow list, bracketed by a per-thread epoch slot
+ *    (tstats.active = current generation, seq_cst, then load `live`; 0
+ *    when done), the scheme `antidote serve` uses for its zones;
+ *  - event-thread callbacks (on_query, escalate, the defence matching the
+ *    bogus list) load `live` afresh in each callback and keep nothing from
+ *    it after returning.
+ * The writer swaps the pointer (and the bogus target), bumps the
+ * generation, waits until no handler slot holds an older generation, then
+ * posts a barrier function to every worker: once each has run it, no
+ * event thread can still be inside a callback that loaded the old `live`,
+ * and the old one is freed. A barrier that does not complete within 2 s
+ * (or cannot be posted) leaves the old snapshot on a retired list, freed
+ * by the next completed barrier or at exit — never early. The cache,
+ * sockets, threads, upstream and defence state are kept; options that
+ * would need them rebuilt are logged as "restart needed" and ignored.
+ * SIGUSR1 (the stats thread) prints the counters. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -37,7 +64,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "dns/err.h"
@@ -49,9 +78,11 @@
 #include "resolve/acl.h"
 #include "resolve/cache.h"
 #include "resolve/config.h"
+#include "resolve/cookie.h"
 #include "resolve/defence.h"
 #include "resolve/frontend.h"
 #include "resolve/inflight.h"
+#include "resolve/reload.h"
 #include "resolve/route.h"
 #include "resolve/upstream.h"
 #include "resolve/verdict.h"
@@ -86,9 +117,22 @@ struct tcp_out {
 	uint8_t msg[];
 };
 
+/* What a reload may change, published as a whole (see RELOAD above).
+ * Immutable once published; freed after a grace period. */
+struct live {
+	resolve_config *cfg;  /* its route table and bogus list */
+	bool owned;           /* cfg is ours to free (not the start one) */
+	route *rt;            /* = cfg->rt */
+	bool identity;        /* map[i] == i */
+	uint16_t map[ROUTE_MAX_SERVERS]; /* rt's server number -> running number */
+	acl allow;
+	struct live *next;    /* on the retired list */
+};
+
 /* Handler-thread counters (single writer). */
 struct tstats {
 	struct app *app;
+	_Atomic uint64_t active; /* generation of the `live` in use, 0: none */
 	frontend_stats fe;
 	_Atomic uint64_t hits, deferred, post_full, prefetch_posts, servfail;
 };
@@ -128,12 +172,21 @@ struct wstate {
 };
 
 struct app {
-	resolve_config *cfg;
+	resolve_config *cfg;   /* the configuration at start: fixed options */
 	cache *cache;
-	route *rt;
+	_Atomic(struct live *) live;
+	_Atomic uint64_t gen;  /* bumped by every swap; starts at 1 */
+	struct live *retired;  /* control thread only */
+	bogus *bogus_fw;       /* forwards to live->cfg->bogus_list */
+	cookie_secret cookie;
+	int argc;              /* the command line, parsed again on SIGHUP */
+	char **argv;
+	char *learned_path;    /* --learned-bogus (control thread only) */
+	int vlog_fd;           /* --log-verdicts file descriptor, -1 unknown */
+	_Atomic unsigned reloads; /* completed (the stats thread reads it) */
 	server *srv;
 	unsigned nworkers, nctx, nservers;
-	const net_addr *servers;
+	net_addr *servers;     /* running upstreams (a copy of the first table's) */
 	struct wstate **ws;
 	struct tstats *ts;  /* per handler thread */
 	struct wstats *wst; /* per worker */
@@ -156,6 +209,18 @@ static uint32_t now_s(void)
 	return (uint32_t)ts.tv_sec;
 }
 
+static bool str_same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static uint32_t wall_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
 static uint64_t mono_us(void)
 {
 	struct timespec ts;
@@ -172,6 +237,37 @@ static unsigned owner_of(const struct app *app, const msg *m)
 
 static void on_query(server *s, unsigned worker, void *arg);
 
+/* ---- what a reload changes ---- */
+
+/* Event threads: the current snapshot, for this callback only. */
+static const struct live *live_now(struct app *app)
+{
+	return atomic_load_explicit(&app->live, memory_order_acquire);
+}
+
+/* rm's candidates as running upstream numbers (buf: ROUTE_MAX_GROUP). */
+static void map_servers(const struct live *lv, route_match *rm, uint16_t *buf)
+{
+	if (lv->identity)
+		return;
+	unsigned n = rm->n < ROUTE_MAX_GROUP ? rm->n : ROUTE_MAX_GROUP;
+	for (unsigned i = 0; i < n; i++)
+		buf[i] = lv->map[rm->servers[i]];
+	rm->servers = buf;
+	rm->n = n;
+}
+
+/* Handler threads: is the client allowed? (epoch-bracketed read) */
+static bool client_allowed(struct app *app, struct tstats *ts, const net_addr *peer)
+{
+	uint64_t gen = atomic_load_explicit(&app->gen, memory_order_acquire);
+	atomic_store_explicit(&ts->active, gen, memory_order_seq_cst);
+	const struct live *lv = atomic_load_explicit(&app->live, memory_order_seq_cst);
+	bool ok = acl_match(&lv->allow, peer);
+	atomic_store_explicit(&ts->active, 0, memory_order_release);
+	return ok;
+}
+
 /* ---- the client side (handler threads) ---- */
 
 static int handle(void *ctx, server_query *q)
@@ -182,7 +278,8 @@ static int handle(void *ctx, server_query *q)
 	msg m;
 	size_t limit = 512;
 	bool tcp = q->transport == SERVER_TCP;
-	int rc = frontend_check(q->req, q->req_len, tcp, acl_match(&cfg->allow, q->peer), cfg->max_udp, &m,
+	frontend_cookies ck = {.secret = &app->cookie, .peer = q->peer, .now = wall_s()};
+	int rc = frontend_check(q->req, q->req_len, tcp, client_allowed(app, ts, q->peer), cfg->max_udp, &ck, &m,
 				&limit, q->resp, q->resp_max, &ts->fe);
 	if (rc != FRONTEND_LOOKUP)
 		return rc > 0 ? rc : SERVER_DROP;
@@ -368,8 +465,11 @@ static void escalate(struct wstate *ws, inflight_entry *e, up_txn *t)
 	e->txn = NULL;
 	defence_escalated(ws->def, &ws->dtx[inflight_index(ws->inf, e)]);
 	INC(app->wst[ws->worker].escalations);
+	const struct live *lv = live_now(app);
 	route_match rm;
-	route_lookup(app->rt, e->qname, &rm);
+	uint16_t cand[ROUTE_MAX_GROUP];
+	route_lookup(lv->rt, e->qname, &rm);
+	map_servers(lv, &rm, cand);
 	up_query uq = {
 		.qname = e->qname,
 		.qtype = e->qtype,
@@ -597,8 +697,11 @@ static void on_query(server *s, unsigned worker, void *arg)
 			return;
 		}
 	}
+	const struct live *lv = live_now(app);
 	route_match rm;
-	route_lookup(app->rt, k.qname, &rm);
+	uint16_t cand[ROUTE_MAX_GROUP];
+	route_lookup(lv->rt, k.qname, &rm);
+	map_servers(lv, &rm, cand);
 	if (rm.local || rm.n == 0) {
 		if (p->prefetch) {
 			free(p);
@@ -803,7 +906,7 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 	ws->dtx = calloc(cfg->max_inflight, sizeof(*ws->dtx));
 	def_config dc = {
 		.mode = cfg->defence ? DEF_ON : DEF_OFF,
-		.list = cfg->bogus_list,
+		.list = app->bogus_fw,
 		.servers = app->servers,
 		.nservers = app->nservers,
 		.hold_max_us = cfg->hold_max_ms * 1000u,
@@ -1046,8 +1149,13 @@ static void report(struct app *app)
 			verdict_totals_str(&vt, line, sizeof(line)));
 	}
 	fprintf(f, "resolve: defence: %s, bogus list %zu entries, forged=%llu escalations=%llu learned_addresses=%zu\n",
-		app->cfg->defence ? "on" : "off", bogus_count(app->cfg->bogus_list), (unsigned long long)all.forged,
+		app->cfg->defence ? "on" : "off", bogus_count(app->bogus_fw), (unsigned long long)all.forged,
 		(unsigned long long)all.escalations, bogus_count(app->learned));
+	{ /* (under mu: a reload frees old snapshots under it) */
+		const struct live *lv = atomic_load_explicit(&app->live, memory_order_acquire);
+		fprintf(f, "resolve: config: reloads=%u routes=%zu allow=%u\n",
+			atomic_load_explicit(&app->reloads, memory_order_relaxed), route_ndomains(lv->rt), lv->allow.n);
+	}
 	pthread_mutex_unlock(&app->mu);
 	server_stats ss;
 	server_read_stats(app->srv, &ss);
@@ -1092,10 +1200,220 @@ static void *stats_thread(void *arg)
 	return NULL;
 }
 
+/* ---- reload (SIGHUP, control thread) ---- */
+
+/* Frees a snapshot once no thread can read it. The start one is static
+ * and its configuration is app->cfg (still read for the fixed options):
+ * only its route table and bogus list go. */
+static void live_free(struct live *lv)
+{
+	if (!lv)
+		return;
+	if (!lv->owned) {
+		route_free(lv->cfg->rt);
+		lv->cfg->rt = NULL;
+		bogus_free(lv->cfg->bogus_list);
+		lv->cfg->bogus_list = NULL;
+		return;
+	}
+	config_free(lv->cfg);
+	free(lv->cfg);
+	free(lv);
+}
+
+/* A grace-period barrier: freed by whoever drops the last reference (the
+ * waiting control thread or the last worker to run it). */
+struct barrier {
+	_Atomic unsigned left, refs;
+};
+
+static void barrier_put(struct barrier *b)
+{
+	if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+		free(b);
+}
+
+static void on_barrier(server *s, unsigned worker, void *arg)
+{
+	(void)s;
+	(void)worker;
+	struct barrier *b = arg;
+	atomic_fetch_sub_explicit(&b->left, 1, memory_order_acq_rel);
+	barrier_put(b);
+}
+
+/* True once every worker ran a function posted now, i.e. left whatever
+ * callback it was in (ms: how long to wait). */
+static bool workers_quiesce(struct app *app, unsigned ms)
+{
+	struct barrier *b = malloc(sizeof(*b));
+	if (!b)
+		return false;
+	atomic_init(&b->left, app->nworkers);
+	atomic_init(&b->refs, app->nworkers + 1);
+	unsigned posted = 0;
+	for (unsigned w = 0; w < app->nworkers; w++) {
+		int rc = DNS_ESPACE;
+		for (int tries = 0; tries < 100 && rc == DNS_ESPACE; tries++) {
+			if ((rc = server_post(app->srv, w, on_barrier, b)) == DNS_ESPACE)
+				nanosleep(&(struct timespec){0, 1000000}, NULL); /* queue full: 1 ms */
+		}
+		if (rc == 0)
+			posted++;
+	}
+	/* workers never posted to will not run it: drop their references */
+	for (unsigned w = posted; w < app->nworkers; w++)
+		barrier_put(b);
+	bool done = false;
+	for (unsigned i = 0; i < ms * 10 && posted == app->nworkers; i++) {
+		if (atomic_load_explicit(&b->left, memory_order_acquire) == 0) {
+			done = true;
+			break;
+		}
+		nanosleep(&(struct timespec){0, 100000}, NULL);
+	}
+	barrier_put(b);
+	return done;
+}
+
+/* Waits until no handler thread still reads a snapshot older than gen. */
+static void handlers_quiesce(struct app *app, uint64_t gen)
+{
+	for (unsigned i = 0; i < app->nctx; i++)
+		for (;;) {
+			uint64_t a = atomic_load_explicit(&app->ts[i].active, memory_order_seq_cst);
+			if (a == 0 || a >= gen)
+				break;
+			nanosleep(&(struct timespec){0, 100000}, NULL);
+		}
+}
+
+/* Reopens the --log-verdicts file (log rotation, or a new name) on the
+ * descriptor the log writes to: dup2 replaces it atomically, so a line
+ * being written lands in the old file or the new one, never in neither. */
+static int reopen_vlog(struct app *app, const char *path)
+{
+	if (app->vlog_fd < 0) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return -1;
+	int rc = dup2(fd, app->vlog_fd) < 0 ? -1 : 0;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
 static void reload(void *appv)
 {
-	(void)appv;
-	log_warn("SIGHUP: reloading is not supported yet (restart to change upstreams or routes)");
+	struct app *app = appv;
+	struct live *old = atomic_load_explicit(&app->live, memory_order_acquire);
+	const resolve_config *run = old->cfg;
+	char err[CONFIG_ERRLEN];
+	struct live *lv = calloc(1, sizeof(*lv));
+	resolve_config *nc = calloc(1, sizeof(*nc));
+	if (!lv || !nc || config_init(nc) < 0) {
+		log_err("reload failed: out of memory; keeping the running configuration");
+		free(lv);
+		free(nc);
+		return;
+	}
+	lv->cfg = nc;
+	lv->owned = true;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (config_parse_args(nc, app->argc, app->argv, err, sizeof(err)) < 0 ||
+	    config_finish(nc, err, sizeof(err)) < 0) {
+		log_err("reload failed: %s; keeping the running configuration", err);
+		live_free(lv);
+		return;
+	}
+	if (reload_map_servers(app->servers, app->nservers, nc->rt, lv->map, &lv->identity, err, sizeof(err)) < 0) {
+		log_err("reload refused: %s (restart needed to add upstreams); keeping the running configuration", err);
+		live_free(lv);
+		return;
+	}
+	lv->rt = nc->rt;
+	lv->allow = nc->allow;
+	char fixed[512];
+	if (reload_fixed(app->cfg, nc, fixed, sizeof(fixed)))
+		log_warn("reload: %s changed; restart needed (kept as running)", fixed);
+	/* the verdict log: a new descriptor before anything is published */
+	const char *vlog_note = "";
+	if (app->cfg->log_verdicts && nc->log_verdicts && strcmp(nc->log_verdicts, "-") &&
+	    strcmp(app->cfg->log_verdicts, "-")) {
+		if (reopen_vlog(app, nc->log_verdicts) < 0)
+			log_err("reload: log-verdicts: cannot reopen %s: %s (still writing to the old file)",
+				nc->log_verdicts, strerror(errno));
+		else
+			vlog_note = ", log-verdicts reopened";
+	}
+	if (!str_same(app->learned_path, nc->learned_bogus)) {
+		char *d = nc->learned_bogus ? strdup(nc->learned_bogus) : NULL;
+		if (nc->learned_bogus && !d) {
+			log_err("reload: out of memory (learned-bogus path kept)");
+		} else {
+			free(app->learned_path);
+			app->learned_path = d;
+		}
+	}
+	/* publish: route table and allow list, then the bogus list */
+	size_t old_routes = route_ndomains(run->rt), old_bogus = bogus_count(run->bogus_list);
+	unsigned old_allow = old->allow.n;
+	bool allow_same = reload_acl_equal(&old->allow, &lv->allow);
+	atomic_store_explicit(&app->live, lv, memory_order_seq_cst);
+	bogus_forward(app->bogus_fw, nc->bogus_list);
+	uint64_t gen = atomic_fetch_add_explicit(&app->gen, 1, memory_order_seq_cst) + 1;
+	unsigned nr = atomic_fetch_add_explicit(&app->reloads, 1, memory_order_relaxed) + 1;
+	/* grace period: handler slots, then every worker's event thread */
+	handlers_quiesce(app, gen);
+	old->next = app->retired;
+	app->retired = old;
+	bool freed = workers_quiesce(app, 2000);
+	if (freed) {
+		pthread_mutex_lock(&app->mu); /* report() reads bogus counts under it */
+		while (app->retired) {
+			struct live *r = app->retired;
+			app->retired = r->next;
+			live_free(r);
+		}
+		pthread_mutex_unlock(&app->mu);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cache_stats cs;
+	cache_stats_get(app->cache, &cs);
+	unsigned used = route_nservers(nc->rt);
+	log_info("reload %u: routes %zu -> %zu domain rules (%u of %u upstreams used), bogus-ip %zu -> %zu entries, "
+		 "allow %u -> %u prefixes%s%s, learned-bogus %s; cache kept (%llu entries); %.1f ms%s",
+		 nr, old_routes, route_ndomains(nc->rt), used, app->nservers, old_bogus,
+		 bogus_count(nc->bogus_list), old_allow, lv->allow.n, allow_same ? " (same)" : "", vlog_note,
+		 app->learned_path ? app->learned_path : "off", (unsigned long long)cs.entries,
+		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		 freed ? "" : " (old configuration freed later: a worker is busy)");
+}
+
+/* The descriptor verdict_log_open(path) is about to get (the lowest free
+ * one: no other thread runs yet), or -1. Checked afterwards by
+ * vlog_fd_check. */
+static int lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/* fd is path, opened for appending? */
+static int vlog_fd_check(int fd, const char *path)
+{
+	struct stat a, b;
+	if (fd < 0 || fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return -1;
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && (fl & O_APPEND) ? fd : -1;
 }
 
 int cmd_resolve(int argc, char **argv)
@@ -1132,10 +1450,28 @@ int cmd_resolve(int argc, char **argv)
 	}
 
 	static struct app app;
+	static struct live live0;
 	app.cfg = &cfg;
-	app.rt = cfg.rt;
-	app.servers = route_servers(cfg.rt);
+	app.argc = argc;
+	app.argv = argv;
+	app.vlog_fd = -1;
+	live0.cfg = &cfg;
+	live0.rt = cfg.rt;
+	live0.identity = true;
+	live0.allow = cfg.allow;
+	atomic_init(&app.live, &live0);
+	atomic_init(&app.gen, 1);
+	cookie_secret_init(&app.cookie);
 	app.nservers = route_nservers(cfg.rt);
+	app.servers = malloc(app.nservers * sizeof(*app.servers));
+	app.bogus_fw = bogus_new_forward(cfg.bogus_list);
+	app.learned_path = cfg.learned_bogus ? strdup(cfg.learned_bogus) : NULL;
+	if (!app.servers || !app.bogus_fw || (cfg.learned_bogus && !app.learned_path)) {
+		log_err("out of memory");
+		config_free(&cfg);
+		return 1;
+	}
+	memcpy(app.servers, route_servers(cfg.rt), app.nservers * sizeof(*app.servers));
 	cfg.cache.shared = true;
 	cfg.cache.edns_udp = cfg.max_udp;
 	app.cache = cache_new(&cfg.cache);
@@ -1166,6 +1502,9 @@ int cmd_resolve(int argc, char **argv)
 		log_err("%s", s ? server_error(s) : "out of memory");
 		server_free(s);
 		cache_free(app.cache);
+		bogus_free(app.bogus_fw);
+		free(app.servers);
+		free(app.learned_path);
 		config_free(&cfg);
 		return 1;
 	}
@@ -1180,10 +1519,12 @@ int cmd_resolve(int argc, char **argv)
 	app.learned = bogus_new();
 	if (cfg.log_verdicts) {
 		char verr[512];
+		int fd = strcmp(cfg.log_verdicts, "-") ? lowest_free_fd() : -1;
 		if (!(app.vlog = verdict_log_open(cfg.log_verdicts, verr, sizeof(verr)))) {
 			log_err("log-verdicts: %s", verr);
 			return 1;
 		}
+		app.vlog_fd = vlog_fd_check(fd, cfg.log_verdicts);
 	}
 	if (!app.ws || !app.ts || !app.wst || !app.snap || !app.vsnap || !app.learned) {
 		log_err("out of memory");
@@ -1231,19 +1572,30 @@ int cmd_resolve(int argc, char **argv)
 		pthread_join(st, NULL);
 	}
 	report(&app);
-	if (cfg.learned_bogus) {
-		FILE *lf = fopen(cfg.learned_bogus, "w");
-		int n = lf ? bogus_write(app.learned, lf, bogus_format_for(cfg.learned_bogus)) : DNS_EIO;
+	if (app.learned_path) {
+		const char *lp = app.learned_path;
+		FILE *lf = fopen(lp, "w");
+		int n = lf ? bogus_write(app.learned, lf, bogus_format_for(lp)) : DNS_EIO;
 		if (lf && fclose(lf) != 0)
 			n = DNS_EIO;
 		if (n < 0)
-			log_err("learned-bogus: cannot write %s", cfg.learned_bogus);
+			log_err("learned-bogus: cannot write %s", lp);
 		else
-			log_info("%d learnt forged address%s written to %s", n, n == 1 ? "" : "es", cfg.learned_bogus);
+			log_info("%d learnt forged address%s written to %s", n, n == 1 ? "" : "es", lp);
 	}
 	server_free(s);
 	verdict_log_close(app.vlog);
 	bogus_free(app.learned);
+	/* every thread is gone: no reader is left */
+	live_free(atomic_load(&app.live));
+	while (app.retired) {
+		struct live *r = app.retired;
+		app.retired = r->next;
+		live_free(r);
+	}
+	bogus_free(app.bogus_fw);
+	free(app.servers);
+	free(app.learned_path);
 	free(app.vsnap);
 	cache_free(app.cache);
 	free(app.ws);

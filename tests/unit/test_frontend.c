@@ -1,4 +1,4 @@
-/* test_frontend — client query checks (drop, FORMERR, NOTIMP, BADVERS, REFUSED, RFC 8482 ANY, size limits) and relayed answers (TC, OPT, case, AD). */
+/* test_frontend — client query checks (drop, FORMERR, NOTIMP, BADVERS, REFUSED, RFC 8482 ANY, size limits, cookie-only queries and server cookies) and relayed answers (TC, OPT, case, AD). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +12,7 @@
 #include "dns/name.h"
 #include "dns/rrtype.h"
 #include "resolve/frontend.h"
+#include "testutil.h"
 
 static uint8_t out[65536];
 static msg_rr rrs[MSG_MAXRRS];
@@ -36,7 +37,7 @@ static int mkq(uint8_t *buf, size_t cap, uint16_t id, uint16_t flags, const char
 static int check(const uint8_t *q, size_t len, bool tcp, bool allowed, msg *m, size_t *limit,
 		 frontend_stats *st)
 {
-	return frontend_check(q, len, tcp, allowed, 1232, m, limit, out, sizeof(out), st);
+	return frontend_check(q, len, tcp, allowed, 1232, NULL, m, limit, out, sizeof(out), st);
 }
 
 /* Parses out[0..n) and checks ID and rcode. */
@@ -256,6 +257,154 @@ static void test_error_small(void **state)
 	assert_int_equal(frontend_error(&m, RCODE_SERVFAIL, -1, 1232, 11, out, sizeof(out)), DNS_ESPACE);
 }
 
+/* A query without a question: header (QDCOUNT 0) and an OPT with cookie
+ * ck[0..cklen) (0: no COOKIE option; < 0: no OPT at all). */
+static int mkcookieq(uint8_t *buf, size_t cap, uint16_t id, uint16_t flags, const uint8_t *ck, int cklen)
+{
+	msg_wr mw;
+	msg_wr_init(&mw, buf, cap);
+	assert_int_equal(msg_wr_header(&mw, id, flags), 0);
+	if (cklen >= 0) {
+		edns_out o = {.udp_size = 1232, .cookie = ck, .cookie_len = (uint8_t)cklen};
+		assert_int_equal(msg_wr_edns(&mw, &o), 0);
+	}
+	return msg_wr_finish(&mw);
+}
+
+static uint8_t ck_client[8] = {0x24, 0x64, 0xc4, 0xab, 0xcf, 0x10, 0xc9, 0x57};
+
+static void test_cookie_only(void **state)
+{
+	(void)state;
+	uint8_t q[512], server_ck[COOKIE_FULL];
+	msg m, r;
+	size_t limit;
+	frontend_stats st;
+	memset(&st, 0, sizeof(st));
+	cookie_secret sec;
+	cookie_secret_init(&sec);
+	net_addr peer, other;
+	assert_int_equal(addr_parse(&peer, "127.0.0.1", 0, NULL, 0), 0);
+	assert_int_equal(addr_parse(&other, "127.0.0.9", 0, NULL, 0), 0);
+	frontend_cookies ck = {.secret = &sec, .peer = &peer, .now = 1700000000};
+	/* client cookie only: NOERROR, empty, our server cookie for this client */
+	int n = mkcookieq(q, sizeof(q), 21, MSG_RD, ck_client, 8);
+	int a = frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), &st);
+	expect(a, 21, RCODE_NOERROR, &r);
+	assert_int_equal(r.hdr.qdcount, 0);
+	assert_int_equal(r.hdr.ancount, 0);
+	assert_int_equal(r.hdr.nscount, 0);
+	assert_true(r.hdr.flags & MSG_RD);
+	assert_true(r.edns.present);
+	assert_true(r.edns.opts & EDNS_HAS_COOKIE);
+	assert_int_equal(r.edns.cookie_len, COOKIE_FULL);
+	assert_memory_equal(r.edns.cookie, ck_client, 8);
+	assert_true(cookie_valid(&sec, r.edns.cookie, COOKIE_FULL, &peer, ck.now));
+	assert_false(cookie_valid(&sec, r.edns.cookie, COOKIE_FULL, &other, ck.now));
+	assert_int_equal(st.cookie_only, 1);
+	assert_int_equal(st.formerr, 0);
+	memcpy(server_ck, r.edns.cookie, COOKIE_FULL);
+	/* with the valid server cookie: NOERROR and a fresh one */
+	ck.now += 60;
+	n = mkcookieq(q, sizeof(q), 22, 0, server_ck, COOKIE_FULL);
+	a = frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), &st);
+	expect(a, 22, RCODE_NOERROR, &r);
+	assert_int_equal(r.edns.cookie_len, COOKIE_FULL);
+	assert_true(cookie_valid(&sec, r.edns.cookie, COOKIE_FULL, &peer, ck.now));
+	/* an expired one, another client's, a forged one, another format: BADCOOKIE + a new cookie */
+	ck.now += COOKIE_MAX_AGE;
+	n = mkcookieq(q, sizeof(q), 23, 0, server_ck, COOKIE_FULL);
+	a = frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), &st);
+	expect(a, 23, RCODE_BADCOOKIE, &r);
+	assert_true(cookie_valid(&sec, r.edns.cookie, COOKIE_FULL, &peer, ck.now));
+	ck.now -= COOKIE_MAX_AGE;
+	ck.peer = &other;
+	a = frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), &st);
+	expect(a, 23, RCODE_BADCOOKIE, &r);
+	assert_true(cookie_valid(&sec, r.edns.cookie, COOKIE_FULL, &other, ck.now));
+	ck.peer = &peer;
+	uint8_t forged[40];
+	memcpy(forged, server_ck, COOKIE_FULL);
+	forged[23] ^= 1;
+	n = mkcookieq(q, sizeof(q), 24, 0, forged, COOKIE_FULL);
+	expect(frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), &st), 24,
+	       RCODE_BADCOOKIE, &r);
+	memset(forged + 8, 0xab, 32);
+	n = mkcookieq(q, sizeof(q), 25, 0, forged, 40);
+	expect(frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), &st), 25,
+	       RCODE_BADCOOKIE, &r);
+	assert_int_equal(r.edns.cookie_len, COOKIE_FULL); /* ours: 16-octet server cookie */
+	assert_int_equal(st.cookie_only, 6);
+	/* a malformed cookie (12 octets, written by hand: msg_wr refuses it): FORMERR (edns_parse) */
+	n = tu_hex("001a 0000 0000 0000 0000 0001 00 0029 04d0 00000000 0010 000a 000c"
+		   "0102030405060708 090a0b0c", q);
+	expect(frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), &st), 26,
+	       RCODE_FORMERR, &r);
+	/* no question, no cookie: FORMERR as before; OPT without options too */
+	n = mkcookieq(q, sizeof(q), 27, 0, NULL, -1);
+	expect(frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), &st), 27,
+	       RCODE_FORMERR, &r);
+	n = mkcookieq(q, sizeof(q), 28, 0, NULL, 0);
+	expect(frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), &st), 28,
+	       RCODE_FORMERR, &r);
+	/* server cookies off: a cookie-only query is FORMERR (a server without cookies) */
+	n = mkcookieq(q, sizeof(q), 29, 0, ck_client, 8);
+	expect(frontend_check(q, (size_t)n, false, true, 1232, NULL, &m, &limit, out, sizeof(out), &st), 29,
+	       RCODE_FORMERR, &r);
+	/* not allowed: REFUSED (with a cookie), not a cookie answer */
+	expect(frontend_check(q, (size_t)n, false, false, 1232, &ck, &m, &limit, out, sizeof(out), &st), 29,
+	       RCODE_REFUSED, &r);
+	assert_int_equal(r.edns.cookie_len, COOKIE_FULL);
+	/* another opcode: NOTIMP */
+	n = mkcookieq(q, sizeof(q), 30, msg_flags_set_opcode(0, OPCODE_NOTIFY), ck_client, 8);
+	expect(frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), &st), 30,
+	       RCODE_NOTIMP, &r);
+	assert_int_equal(st.cookie_only, 6);
+	/* a 512-octet plain-UDP limit still fits */
+	n = mkcookieq(q, sizeof(q), 31, 0, ck_client, 8);
+	a = frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, 40, &st);
+	assert_true(a > 0 && a <= 40); /* too small for the cookie: OPT without it */
+	assert_int_equal(msg_parse(&r, out, (size_t)a, rrs, MSG_MAXRRS), 0);
+	assert_int_equal(msg_rcode(&r), RCODE_NOERROR);
+	assert_false(r.edns.opts & EDNS_HAS_COOKIE);
+}
+
+/* Immediate answers to queries with a question carry the server cookie
+ * too; lookups are untouched. */
+static void test_cookie_answers(void **state)
+{
+	(void)state;
+	uint8_t q[512];
+	msg m, r;
+	size_t limit;
+	cookie_secret sec;
+	cookie_secret_init(&sec);
+	net_addr peer;
+	assert_int_equal(addr_parse(&peer, "::1", 0, NULL, 0), 0);
+	frontend_cookies ck = {.secret = &sec, .peer = &peer, .now = 1700000000};
+	uint8_t qn[NAME_MAXLEN];
+	assert_true(name_from_text("a.test.", 7, NULL, qn) > 0);
+	uint16_t types[] = {RR_ANY, RR_AXFR, RR_A};
+	for (unsigned i = 0; i < 3; i++) {
+		msg_wr mw;
+		msg_wr_init(&mw, q, sizeof(q));
+		assert_int_equal(msg_wr_header(&mw, 40, MSG_RD), 0);
+		assert_int_equal(msg_wr_question(&mw, qn, types[i], CLASS_IN), 0);
+		edns_out o = {.udp_size = 1232, .cookie = ck_client, .cookie_len = 8};
+		assert_int_equal(msg_wr_edns(&mw, &o), 0);
+		int n = msg_wr_finish(&mw);
+		int a = frontend_check(q, (size_t)n, false, true, 1232, &ck, &m, &limit, out, sizeof(out), NULL);
+		if (types[i] == RR_A) {
+			assert_int_equal(a, FRONTEND_LOOKUP);
+			continue;
+		}
+		expect(a, 40, types[i] == RR_ANY ? RCODE_NOERROR : RCODE_NOTIMP, &r);
+		assert_int_equal(r.hdr.qdcount, 1);
+		assert_int_equal(r.edns.cookie_len, COOKIE_FULL);
+		assert_true(cookie_valid(&sec, r.edns.cookie, COOKIE_FULL, &peer, ck.now));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +414,8 @@ int main(void)
 		cmocka_unit_test(test_lookup_limits),
 		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_error_small),
+		cmocka_unit_test(test_cookie_only),
+		cmocka_unit_test(test_cookie_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
