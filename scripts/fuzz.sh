@@ -11,7 +11,7 @@ srcs=$(find src -name '*.c' ! -path src/main.c)
 status=0
 for tgt in "$@"; do
   echo "== $tgt: building"
-  clang $CF -o "$B/$tgt" tests/fuzz/$tgt.c $srcs -lpthread -lm
+  clang $CF -o "$B/$tgt" tests/fuzz/$tgt.c $srcs -lssl -lcrypto -lpthread -lm
   work=$B/corpus-${tgt#fuzz_}; mkdir -p "$work"
   cp -n tests/fuzz/corpus/${tgt#fuzz_}/* "$work/" 2>/dev/null || true
   echo "== $tgt: fuzzing for ${T}s"
