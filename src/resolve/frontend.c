@@ -115,6 +115,33 @@ static const uint8_t *cookie_for(const msg *q, const frontend_cookies *ck, uint8
 	return cookie_make(ck->secret, q->edns.cookie, ck->peer, ck->now, buf) == COOKIE_FULL ? buf : NULL;
 }
 
+size_t frontend_add_cookie(const msg *q, const frontend_cookies *ck, uint8_t *resp, size_t len, size_t limit)
+{
+	uint8_t c[COOKIE_FULL];
+	if (!cookie_for(q, ck, c) || len > MSG_MAXLEN || len + 4 + COOKIE_FULL > limit)
+		return len;
+	msg a;
+	if (msg_parse_query(&a, resp, len) < 0 || !a.opt_off || !a.edns.present || (a.edns.opts & EDNS_HAS_COOKIE) ||
+	    a.end != len)
+		return len;
+	size_t o = a.opt_off; /* owner (root), TYPE, CLASS, TTL, RDLENGTH */
+	if (resp[o] != 0 || o + 11 > len)
+		return len;
+	size_t rdlen = (size_t)resp[o + 9] << 8 | resp[o + 10];
+	if (o + 11 + rdlen != len || rdlen + 4 + COOKIE_FULL > 65535)
+		return len; /* OPT is not the last RR (a TSIG after it?) */
+	uint8_t *p = resp + len;
+	p[0] = 0;
+	p[1] = EDNS_OPT_COOKIE;
+	p[2] = 0;
+	p[3] = COOKIE_FULL;
+	memcpy(p + 4, c, COOKIE_FULL);
+	rdlen += 4 + COOKIE_FULL;
+	resp[o + 9] = (uint8_t)(rdlen >> 8);
+	resp[o + 10] = (uint8_t)rdlen;
+	return len + 4 + COOKIE_FULL;
+}
+
 int frontend_check(const uint8_t *req, size_t len, bool tcp, bool allowed, uint16_t max_udp,
 		   const frontend_cookies *ck, msg *q, size_t *limit, uint8_t *out, size_t cap,
 		   frontend_stats *st)

@@ -96,6 +96,15 @@ int frontend_check(const uint8_t *req, size_t len, bool tcp, bool allowed, uint1
 		   const frontend_cookies *ck, msg *q, size_t *limit, uint8_t *out, size_t cap,
 		   frontend_stats *st);
 
+/* Adds our COOKIE (the client cookie q carried + a fresh server cookie)
+ * to the OPT RR ending the answer resp[0..len) written for q elsewhere
+ * (cache hits, relayed and deferred answers), when q carried a COOKIE, the
+ * answer has an OPT as its last RR and no COOKIE yet, and 28 more octets
+ * fit in limit. Returns the new length, or len when nothing was added
+ * (then resp is untouched). A parse of the answer and a SipHash: only for
+ * clients that send cookies. */
+size_t frontend_add_cookie(const msg *q, const frontend_cookies *ck, uint8_t *resp, size_t len, size_t limit);
+
 /* The client's size limit for a parsed query (as above). */
 size_t frontend_limit(const msg *q, bool tcp, uint16_t max_udp);
 

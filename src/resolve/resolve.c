@@ -106,6 +106,7 @@ struct pending {
 	server_token tok;
 	size_t limit;
 	bool prefetch;
+	bool cookie;          /* the query carried a COOKIE: answer with ours */
 	uint16_t len;
 	uint8_t req[]; /* the client's message */
 };
@@ -284,9 +285,13 @@ static int handle(void *ctx, server_query *q)
 	if (rc != FRONTEND_LOOKUP)
 		return rc > 0 ? rc : SERVER_DROP;
 	unsigned fl = 0;
+	bool has_ck = m.edns.present && (m.edns.opts & EDNS_HAS_COOKIE);
+	size_t room = limit < q->resp_max ? limit : q->resp_max;
 	int n = cache_lookup(app->cache, &m, now_s(), 0, limit, q->resp, q->resp_max, &fl);
 	if (n > 0) {
 		INC(ts->hits);
+		if (has_ck)
+			n = (int)frontend_add_cookie(&m, &ck, q->resp, (size_t)n, room);
 		if (fl & CACHE_PREFETCH) {
 			struct pending *p = malloc(sizeof(*p) + q->req_len);
 			if (p) {
@@ -308,6 +313,7 @@ static int handle(void *ctx, server_query *q)
 		memset(p, 0, sizeof(*p));
 		p->app = app;
 		p->limit = limit;
+		p->cookie = has_ck;
 		p->len = (uint16_t)q->req_len;
 		memcpy(p->req, q->req, q->req_len);
 		if (server_defer(q, &p->tok) == 0 &&
@@ -320,6 +326,8 @@ static int handle(void *ctx, server_query *q)
 	}
 	INC(ts->servfail);
 	n = frontend_error(&m, RCODE_SERVFAIL, FRONTEND_EDE_NOT_READY, cfg->max_udp, limit, q->resp, q->resp_max);
+	if (n > 0 && has_ck)
+		n = (int)frontend_add_cookie(&m, &ck, q->resp, (size_t)n, room);
 	return n > 0 ? n : SERVER_DROP;
 }
 
@@ -334,11 +342,22 @@ static void on_tcp_out(server *s, unsigned worker, void *arg)
 	free(o);
 }
 
-/* Sends msg (len > 0; 0 gives up) to p's client and frees p. */
-static void send_answer(struct wstate *ws, struct pending *p, const uint8_t *out, int len)
+static int parse_pending(const struct pending *p, msg *m);
+
+/* Sends out (ws->out: len > 0; 0 gives up) to p's client, with our
+ * server cookie when the query had a COOKIE, and frees p. */
+static void send_answer(struct wstate *ws, struct pending *p, uint8_t *out, int len)
 {
 	if (len < 0)
 		len = 0;
+	msg m;
+	if (len > 0 && p->cookie && parse_pending(p, &m) == 0) {
+		net_addr peer;
+		server_token_peer(&p->tok, &peer);
+		frontend_cookies ck = {.secret = &ws->app->cookie, .peer = &peer, .now = wall_s()};
+		len = (int)frontend_add_cookie(&m, &ck, out, (size_t)len,
+					       p->limit < sizeof(ws->out) ? p->limit : sizeof(ws->out));
+	}
 	if (p->tok.transport == SERVER_UDP || p->tok.worker == ws->worker) {
 		server_reply(ws->srv, &p->tok, out, (size_t)len);
 	} else {

@@ -223,6 +223,15 @@ if grep -q 'status: BADCOOKIE' <<<"$out" && grep -Eq 'COOKIE: [0-9a-f]{48}' <<<"
 else
 	fail "forged server cookie: $(grep -E 'status|COOKIE' <<<"$out")"
 fi
+# ordinary answers carry it too: a cache miss (deferred) and a hit
+for what in miss hit; do
+	out=$(rdig R +cookie cookie.b.test A)
+	if grep -q 'status: NXDOMAIN' <<<"$out" && grep -Eq 'COOKIE: [0-9a-f]{48} \(good\)' <<<"$out"; then
+		pass "server cookie on an answer from the $what path"
+	else
+		fail "cookie on the $what path: $(grep -E 'status|COOKIE' <<<"$out")"
+	fi
+done
 if command -v kdig >/dev/null; then
 	out=$(kdig @127.0.0.1 -p "$R_PORT" +cookie +retry=0 +timeout=2 probe.invalid ANY 2>&1)
 	grep -iEq 'COOKIE: [0-9a-f]{48}' <<<"$out" && pass "kdig: a local answer carries the server cookie" ||

@@ -405,6 +405,67 @@ static void test_cookie_answers(void **state)
 	}
 }
 
+/* frontend_add_cookie on answers built elsewhere: appended to the OPT,
+ * refused without room, without a client cookie, or when OPT is absent. */
+static void test_add_cookie(void **state)
+{
+	(void)state;
+	uint8_t q[512], resp[600], copy[600];
+	msg m, r;
+	cookie_secret sec;
+	cookie_secret_init(&sec);
+	net_addr peer;
+	assert_int_equal(addr_parse(&peer, "127.0.0.1", 0, NULL, 0), 0);
+	frontend_cookies ck = {.secret = &sec, .peer = &peer, .now = 1700000000};
+	uint8_t qn[NAME_MAXLEN];
+	assert_true(name_from_text("a.test.", 7, NULL, qn) > 0);
+	msg_wr mw;
+	msg_wr_init(&mw, q, sizeof(q));
+	assert_int_equal(msg_wr_header(&mw, 50, MSG_RD), 0);
+	assert_int_equal(msg_wr_question(&mw, qn, RR_A, CLASS_IN), 0);
+	edns_out o = {.udp_size = 1232, .cookie = ck_client, .cookie_len = 8};
+	assert_int_equal(msg_wr_edns(&mw, &o), 0);
+	int n = msg_wr_finish(&mw);
+	assert_int_equal(msg_parse_query(&m, q, (size_t)n), 0);
+	/* an answer as the cache writes it: A record, OPT with an EDE */
+	msg_wr_init(&mw, resp, sizeof(resp));
+	assert_int_equal(msg_wr_reply(&mw, &m, MSG_RA), 0);
+	uint8_t rd[4] = {192, 0, 2, 1};
+	assert_int_equal(msg_wr_rr(&mw, MSG_ANSWER, qn, RR_A, CLASS_IN, 60, rd, 4), 0);
+	edns_out ro = {.udp_size = 1232, .ede = true, .ede_code = FRONTEND_EDE_STALE};
+	assert_int_equal(msg_wr_edns(&mw, &ro), 0);
+	int len = msg_wr_finish(&mw);
+	memcpy(copy, resp, (size_t)len);
+	size_t nl = frontend_add_cookie(&m, &ck, resp, (size_t)len, sizeof(resp));
+	assert_int_equal(nl, (size_t)len + 28);
+	assert_int_equal(msg_parse(&r, resp, nl, rrs, MSG_MAXRRS), 0);
+	assert_int_equal(r.hdr.ancount, 1);
+	assert_true(r.edns.opts & EDNS_HAS_EDE); /* kept */
+	assert_int_equal(r.edns.ede_code, FRONTEND_EDE_STALE);
+	assert_int_equal(r.edns.cookie_len, COOKIE_FULL);
+	assert_true(cookie_valid(&sec, r.edns.cookie, COOKIE_FULL, &peer, ck.now));
+	/* not twice */
+	assert_int_equal(frontend_add_cookie(&m, &ck, resp, nl, sizeof(resp)), nl);
+	/* no room under the limit: untouched */
+	memcpy(resp, copy, (size_t)len);
+	assert_int_equal(frontend_add_cookie(&m, &ck, resp, (size_t)len, (size_t)len + 27), (size_t)len);
+	assert_memory_equal(resp, copy, (size_t)len);
+	assert_int_equal(frontend_add_cookie(&m, &ck, resp, (size_t)len, (size_t)len + 28), (size_t)len + 28);
+	/* cookies off, or a query without a cookie: untouched */
+	memcpy(resp, copy, (size_t)len);
+	assert_int_equal(frontend_add_cookie(&m, NULL, resp, (size_t)len, sizeof(resp)), (size_t)len);
+	msg plain = m;
+	plain.edns.opts = 0;
+	assert_int_equal(frontend_add_cookie(&plain, &ck, resp, (size_t)len, sizeof(resp)), (size_t)len);
+	/* an answer without OPT, and garbage: untouched */
+	msg_wr_init(&mw, resp, sizeof(resp));
+	assert_int_equal(msg_wr_reply(&mw, &m, MSG_RA), 0);
+	len = msg_wr_finish(&mw);
+	assert_int_equal(frontend_add_cookie(&m, &ck, resp, (size_t)len, sizeof(resp)), (size_t)len);
+	memset(resp, 0xff, 40);
+	assert_int_equal(frontend_add_cookie(&m, &ck, resp, 40, sizeof(resp)), 40);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_error_small),
 		cmocka_unit_test(test_cookie_only),
 		cmocka_unit_test(test_cookie_answers),
+		cmocka_unit_test(test_add_cookie),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
