@@ -63,6 +63,9 @@ unsigned reload_fixed(const resolve_config *run, const resolve_config *next, cha
 	FIX(!name_eq(run->probe_name, next->probe_name), "probe-name");
 	FIX(run->probe_interval_s != next->probe_interval_s, "probe-interval");
 	FIX(run->verbosity != next->verbosity, "verbose/quiet");
+	FIX(!str_equal(run->tls_ca, next->tls_ca), "tls-ca");
+	FIX(run->tls_insecure != next->tls_insecure, "tls-insecure");
+	FIX(!str_equal(run->user, next->user), "user");
 	bool run_std = run->log_verdicts && !strcmp(run->log_verdicts, "-");
 	bool next_std = next->log_verdicts && !strcmp(next->log_verdicts, "-");
 	FIX(!run->log_verdicts != !next->log_verdicts || run_std != next_std ||
@@ -72,20 +75,25 @@ unsigned reload_fixed(const resolve_config *run, const resolve_config *next, cha
 	return n;
 }
 
-int reload_map_servers(const net_addr *running, unsigned nrunning, const route *next, uint16_t *map,
+static bool upstream_same(const route_upstream *a, const route_upstream *b)
+{
+	return addr_equal(&a->addr, &b->addr) && a->transport == b->transport && !strcmp(a->auth, b->auth);
+}
+
+int reload_map_servers(const route_upstream *running, unsigned nrunning, const route *next, uint16_t *map,
 		       bool *identity, char *err, size_t errlen)
 {
 	unsigned n = route_nservers(next);
-	const net_addr *s = route_servers(next);
+	const route_upstream *s = route_upstreams(next);
 	bool id = true;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned j = 0;
-		while (j < nrunning && !addr_equal(&s[i], &running[j]))
+		while (j < nrunning && !upstream_same(&s[i], &running[j]))
 			j++;
 		if (j == nrunning) {
-			char a[ADDR_STRLEN];
+			char a[ROUTE_UPSTREAM_STRLEN];
 			if (err && errlen)
-				snprintf(err, errlen, "upstream %s is new", addr_str(&s[i], a));
+				snprintf(err, errlen, "upstream %s is new", route_upstream_str(&s[i], a, sizeof(a)));
 			return DNS_ENOTFOUND;
 		}
 		map[i] = (uint16_t)j;

@@ -41,7 +41,7 @@ unsigned reload_fixed(const resolve_config *run, const resolve_config *next, cha
  * (may be NULL) is set when map[i] == i for every i. Returns 0, or
  * DNS_ENOTFOUND with "upstream ADDR is new" in err for the first server of
  * next that does not run. */
-int reload_map_servers(const net_addr *running, unsigned nrunning, const route *next, uint16_t *map,
+int reload_map_servers(const route_upstream *running, unsigned nrunning, const route *next, uint16_t *map,
 		       bool *identity, char *err, size_t errlen);
 
 /* True when a and b hold the same prefixes in the same order. */

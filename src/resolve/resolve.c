@@ -87,6 +87,7 @@
 #include "resolve/upstream.h"
 #include "resolve/verdict.h"
 #include "util/log.h"
+#include "util/privdrop.h"
 
 #define INC FRONTEND_INC
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
@@ -188,6 +189,7 @@ struct app {
 	server *srv;
 	unsigned nworkers, nctx, nservers;
 	net_addr *servers;     /* running upstreams (a copy of the first table's) */
+	route_upstream *ups;   /* the same with transport and TLS name */
 	struct wstate **ws;
 	struct tstats *ts;  /* per handler thread */
 	struct wstats *wst; /* per worker */
@@ -935,6 +937,7 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 	up_config uc = {
 		.servers = app->servers,
 		.nservers = app->nservers,
+		.route = cfg->rt, /* which are TLS, and how to verify them (copied) */
 		.slots = cfg->max_inflight,
 		.attempts = cfg->attempts,
 		.rto_init_us = cfg->rto_ms * 1000u,
@@ -1350,7 +1353,7 @@ static void reload(void *appv)
 		live_free(lv);
 		return;
 	}
-	if (reload_map_servers(app->servers, app->nservers, nc->rt, lv->map, &lv->identity, err, sizeof(err)) < 0) {
+	if (reload_map_servers(app->ups, app->nservers, nc->rt, lv->map, &lv->identity, err, sizeof(err)) < 0) {
 		log_err("reload refused: %s (restart needed to add upstreams); keeping the running configuration", err);
 		live_free(lv);
 		return;
@@ -1483,14 +1486,16 @@ int cmd_resolve(int argc, char **argv)
 	cookie_secret_init(&app.cookie);
 	app.nservers = route_nservers(cfg.rt);
 	app.servers = malloc(app.nservers * sizeof(*app.servers));
+	app.ups = malloc(app.nservers * sizeof(*app.ups));
 	app.bogus_fw = bogus_new_forward(cfg.bogus_list);
 	app.learned_path = cfg.learned_bogus ? strdup(cfg.learned_bogus) : NULL;
-	if (!app.servers || !app.bogus_fw || (cfg.learned_bogus && !app.learned_path)) {
+	if (!app.servers || !app.ups || !app.bogus_fw || (cfg.learned_bogus && !app.learned_path)) {
 		log_err("out of memory");
 		config_free(&cfg);
 		return 1;
 	}
 	memcpy(app.servers, route_servers(cfg.rt), app.nservers * sizeof(*app.servers));
+	memcpy(app.ups, route_upstreams(cfg.rt), app.nservers * sizeof(*app.ups));
 	cfg.cache.shared = true;
 	cfg.cache.edns_udp = cfg.max_udp;
 	app.cache = cache_new(&cfg.cache);
@@ -1523,6 +1528,7 @@ int cmd_resolve(int argc, char **argv)
 		cache_free(app.cache);
 		bogus_free(app.bogus_fw);
 		free(app.servers);
+		free(app.ups);
 		free(app.learned_path);
 		config_free(&cfg);
 		return 1;
@@ -1553,8 +1559,10 @@ int cmd_resolve(int argc, char **argv)
 		char a[ADDR_STRLEN];
 		for (unsigned i = 0; i < cfg.nlisten; i++)
 			log_info("listening on %s (udp, tcp)", addr_str(server_bound_addr(s, i), a));
-		for (unsigned i = 0; i < app.nservers; i++)
-			log_info("upstream %u: %s", i, addr_str(&app.servers[i], a));
+		for (unsigned i = 0; i < app.nservers; i++) {
+			char u[ROUTE_UPSTREAM_STRLEN];
+			log_info("upstream %u: %s", i, route_upstream_str(&app.ups[i], u, sizeof(u)));
+		}
 		if (route_ndomains(cfg.rt))
 			log_info("%zu domain routes", route_ndomains(cfg.rt));
 		char pb[64];
@@ -1582,6 +1590,18 @@ int cmd_resolve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pthread_t st;
 	bool st_ok = pthread_create(&st, NULL, stats_thread, &app) == 0;
+	if (cfg.user) {
+		/* sockets bound and files open: no root from here on */
+		struct privdrop drop;
+		char derr[256];
+		if (privdrop_lookup(cfg.user, &drop, derr, sizeof(derr)) < 0 ||
+		    privdrop_apply(&drop, derr, sizeof(derr)) < 0) {
+			log_err("%s", derr);
+			server_free(s);
+			return 1;
+		}
+		log_info("running as %s (uid %u)", drop.name, (unsigned)drop.uid);
+	}
 	rc = server_run(s);
 	if (rc < 0)
 		log_err("%s", server_error(s));
@@ -1614,6 +1634,7 @@ int cmd_resolve(int argc, char **argv)
 	}
 	bogus_free(app.bogus_fw);
 	free(app.servers);
+	free(app.ups);
 	free(app.learned_path);
 	free(app.vsnap);
 	cache_free(app.cache);

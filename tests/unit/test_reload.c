@@ -86,9 +86,9 @@ static void test_map(void **st)
 	char err[128];
 	unsigned n = route_nservers(a.rt);
 	assert_int_equal(n, 3);
-	assert_int_equal(reload_map_servers(route_servers(a.rt), n, a.rt, map, &id, err, sizeof(err)), 0);
+	assert_int_equal(reload_map_servers(route_upstreams(a.rt), n, a.rt, map, &id, err, sizeof(err)), 0);
 	assert_true(id);
-	assert_int_equal(reload_map_servers(route_servers(a.rt), n, b.rt, map, &id, err, sizeof(err)), 0);
+	assert_int_equal(reload_map_servers(route_upstreams(a.rt), n, b.rt, map, &id, err, sizeof(err)), 0);
 	assert_false(id);
 	assert_int_equal(route_nservers(b.rt), 2);
 	assert_int_equal(map[0], 1); /* b's 127.0.0.2#5301 runs as a's server 1 */
@@ -101,11 +101,45 @@ static void test_map(void **st)
 	assert_int_equal(m.n, 1);
 	char buf[ADDR_STRLEN];
 	assert_string_equal(addr_str(&route_servers(a.rt)[map[m.servers[0]]], buf), "127.0.0.2:5301");
-	assert_int_equal(reload_map_servers(route_servers(a.rt), n, c.rt, map, &id, err, sizeof(err)), DNS_ENOTFOUND);
+	assert_int_equal(reload_map_servers(route_upstreams(a.rt), n, c.rt, map, &id, err, sizeof(err)), DNS_ENOTFOUND);
 	assert_string_equal(err, "upstream 127.0.0.3:5301 is new");
 	config_free(&a);
 	config_free(&b);
 	config_free(&c);
+}
+
+/* An upstream is its address, transport and TLS name: the same address
+ * over TLS, or with another name, is a new upstream (restart needed); a
+ * change of --tls-ca or --tls-insecure is a fixed option. */
+static void test_map_tls(void **st)
+{
+	(void)st;
+	resolve_config a, b, c, d;
+	const char *av[] = {"resolve", "--listen", "127.0.0.1:53", "--upstream", "tls://127.0.0.1:853#dns.test"};
+	const char *bv[] = {"resolve", "--listen", "127.0.0.1:53", "--upstream", "127.0.0.1:853"};
+	const char *cv[] = {"resolve", "--listen", "127.0.0.1:53", "--upstream", "tls://127.0.0.1:853#other.test"};
+	const char *dv[] = {"resolve", "--listen", "127.0.0.1:53", "--upstream", "tls://127.0.0.1:853#DNS.test",
+			    "--tls-insecure"};
+	parse(&a, N(av), av);
+	parse(&b, N(bv), bv);
+	parse(&c, N(cv), cv);
+	parse(&d, N(dv), dv);
+	uint16_t map[ROUTE_MAX_SERVERS];
+	bool id = false;
+	char err[160];
+	assert_int_equal(reload_map_servers(route_upstreams(a.rt), 1, b.rt, map, &id, err, sizeof(err)), DNS_ENOTFOUND);
+	assert_string_equal(err, "upstream 127.0.0.1:853 is new");
+	assert_int_equal(reload_map_servers(route_upstreams(a.rt), 1, c.rt, map, &id, err, sizeof(err)), DNS_ENOTFOUND);
+	assert_string_equal(err, "upstream tls://127.0.0.1:853#other.test is new");
+	assert_int_equal(reload_map_servers(route_upstreams(a.rt), 1, d.rt, map, &id, err, sizeof(err)), 0);
+	assert_true(id);
+	char out[200];
+	assert_int_equal(reload_fixed(&a, &d, out, sizeof(out)), 1);
+	assert_string_equal(out, "tls-insecure");
+	config_free(&a);
+	config_free(&b);
+	config_free(&c);
+	config_free(&d);
 }
 
 static void test_acl_equal(void **st)
@@ -130,6 +164,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_map_tls),
 		cmocka_unit_test(test_acl_equal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
