@@ -16,7 +16,7 @@ enum opt_id {
 	O_MIN_TTL, O_MAX_TTL, O_NEG_MAX_TTL, O_STALE_WINDOW, O_STALE_TIMEOUT, O_PREFETCH,
 	O_0X20, O_NO_COOKIES, O_ATTEMPTS, O_RTO, O_TCP_IDLE, O_MAX_INFLIGHT, O_MAX_UDP,
 	O_UDP_EPOLL, O_TLS_CA, O_TLS_INSECURE, O_DEFENCE, O_BOGUS_IP, O_HOLD_MAX, O_LOG_VERDICTS, O_LEARNED_BOGUS, O_PROBE_NAME,
-	O_PROBE_INTERVAL, O_VERBOSE, O_QUIET, O_HELP,
+	O_PROBE_INTERVAL, O_USER, O_VERBOSE, O_QUIET, O_HELP,
 };
 
 static const struct opt {
@@ -51,6 +51,9 @@ static const struct opt {
 	{"max-inflight", true, O_MAX_INFLIGHT, "N  upstream questions in flight per worker (default 1024)"},
 	{"max-udp", true, O_MAX_UDP, "N  EDNS UDP size offered to clients and upstreams (default 1232)"},
 	{"udp-epoll", false, O_UDP_EPOLL, "read client UDP in the workers' event threads (epoll)"},
+	{"user", true, O_USER, "USER  after binding, run as USER (name or number; no way back to root); files read\n"
+		"                        or written later (SIGHUP reloads, the verdict log, --learned-bogus) must be\n"
+		"                        readable or writable by USER"},
 	{"tls-ca", true, O_TLS_CA, "FILE  PEM bundle of CAs trusted for tls:// upstreams (default: the system store)"},
 	{"tls-insecure", false, O_TLS_INSECURE, "DANGER, labs only: do NOT verify tls:// upstream certificates; anyone\n"
 		"                        on the path can then answer in the upstream's name"},
@@ -113,7 +116,8 @@ void config_free(resolve_config *c)
 	free(c->log_verdicts);
 	free(c->learned_bogus);
 	free(c->tls_ca);
-	c->log_verdicts = c->learned_bogus = c->tls_ca = NULL;
+	free(c->user);
+	c->log_verdicts = c->learned_bogus = c->tls_ca = c->user = NULL;
 }
 
 static int num(const char *name, const char *val, unsigned long lo, unsigned long hi, unsigned long *out,
@@ -283,12 +287,14 @@ int config_set(resolve_config *c, const char *name, const char *val, bool from_f
 		return 0;
 	case O_LOG_VERDICTS:
 	case O_LEARNED_BOGUS:
+	case O_USER:
 	case O_TLS_CA: {
 		char *d = strdup(val);
 		if (!d)
 			return errf(err, errlen, DNS_ENOMEM, "out of memory");
 		char **slot = o->id == O_LOG_VERDICTS ? &c->log_verdicts
 			    : o->id == O_TLS_CA       ? &c->tls_ca
+			    : o->id == O_USER         ? &c->user
 						      : &c->learned_bogus;
 		free(*slot);
 		*slot = d;

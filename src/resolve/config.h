@@ -62,6 +62,7 @@ typedef struct resolve_config {
 	/* DNS over TLS upstreams (tls://... in --upstream/--server/--route) */
 	char *tls_ca;           /* --tls-ca FILE (owned; NULL: system store) */
 	bool tls_insecure;      /* --tls-insecure: verify no certificate */
+	char *user;             /* --user USER (owned; NULL: stay as started) */
 	/* the injection defence (defence.h) */
 	bool defence;           /* --defence on|off (default on) */
 	bogus *bogus_list;      /* --bogus-ip FILE... (owned; NULL when none) */
