@@ -13,6 +13,7 @@
 #include "net/addr.h"
 #include "net/server.h"
 #include "serve/answer.h"
+#include "serve/rrl.h"
 #include "serve/zone.h"
 #include "dns/zonefile.h"
 #include "util/log.h"
@@ -44,6 +45,7 @@ struct serve_app {
 	struct worker **workers;
 	unsigned nworkers;
 	bool no_cache;
+	rrl *rrl;              /* --rrl: response rate limiting (NULL: off) */
 };
 
 static void usage(FILE *f)
@@ -51,7 +53,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: antidote serve --listen ADDR[:PORT] [--listen ...] --zone [NAME=]FILE [--zone ...]\n"
 		"                      [--threads N] [--nsid TEXT|0xHEX] [--max-udp N] [--tcp-idle MS]\n"
-		"                      [--check] [--verbose|--quiet]\n"
+		"                      [--rrl N [--rrl-slip N] [--rrl-ipv4-prefix N] [--rrl-ipv6-prefix N]]\n"
+		"                      [--check] [--user USER] [--verbose|--quiet]\n"
 		"\n"
 		"Authoritative DNS server for RFC 1035 zone files.\n"
 		"  --listen ADDR     address to answer on, IPv4 (127.0.0.1:5300) or IPv6 ([::1]:5300);\n"
@@ -66,6 +69,13 @@ static void usage(FILE *f)
 		"  --no-cache        build every answer afresh (no per-worker response cache)\n"
 		"  --udp-epoll       read UDP in each worker's event thread (epoll) instead of one\n"
 		"                    blocking thread per worker and address; better with many --listen\n"
+		"  --rrl N           response rate limiting over UDP: at most N alike responses a second\n"
+		"                    to one client network (same kind: answer, NXDOMAIN, NODATA, referral,\n"
+		"                    error; same name, or zone for NXDOMAIN/NODATA/referrals); off by default\n"
+		"  --rrl-slip N      of the responses over the limit, every Nth goes out truncated (TC, so\n"
+		"                    real clients retry over TCP, never limited), the rest are dropped\n"
+		"                    (default 2; 0: drop all; 1: truncate all)\n"
+		"  --rrl-ipv4-prefix N, --rrl-ipv6-prefix N  client network sizes (default 24, 56)\n"
 		"  --user USER       after binding, run as USER (name or number): its uid and\n"
 		"                    primary group, no way back to root; zone files must be\n"
 		"                    readable by USER for SIGHUP reloads\n"
@@ -122,6 +132,15 @@ static int handle_query(void *ctx, server_query *q)
 	int len = answer_query(&w->ans, zs, q->req, q->req_len, q->resp, q->resp_max,
 			       q->transport == SERVER_TCP);
 	atomic_store_explicit(&w->active, 0, memory_order_release);
+	if (len > 0 && app->rrl && q->transport == SERVER_UDP) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		enum rrl_action a = rrl_check(app->rrl, q->peer, q->resp, (size_t)len, (uint32_t)ts.tv_sec);
+		if (a == RRL_DROP)
+			return SERVER_DROP;
+		if (a == RRL_SLIP)
+			len = rrl_truncate(q->resp, (size_t)len);
+	}
 	return len > 0 ? len : SERVER_DROP;
 }
 
@@ -230,6 +249,10 @@ int cmd_serve(int argc, char **argv)
 		{"no-cache", no_argument, NULL, 'C'},
 		{"udp-epoll", no_argument, NULL, 'E'},
 		{"user", required_argument, NULL, 'U'},
+		{"rrl", required_argument, NULL, 'R'},
+		{"rrl-slip", required_argument, NULL, 'S'},
+		{"rrl-ipv4-prefix", required_argument, NULL, '4'},
+		{"rrl-ipv6-prefix", required_argument, NULL, '6'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -243,6 +266,8 @@ int cmd_serve(int argc, char **argv)
 	long threads = 0, tcp_idle = 0;
 	bool check = false, quiet = false, udp_epoll = false;
 	const char *user = NULL;
+	rrl_config rc_rrl;
+	rrl_config_default(&rc_rrl);
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "l:z:t:n:u:i:cvqh", opts, NULL)) != -1) {
@@ -316,6 +341,34 @@ int cmd_serve(int argc, char **argv)
 		case 'C': app.no_cache = true; break;
 		case 'E': udp_epoll = true; break;
 		case 'U': user = optarg; break;
+		case 'R': {
+			long v = parse_num(optarg, 1, 65535, "rrl");
+			if (v < 0)
+				return 2;
+			rc_rrl.rate = (unsigned)v;
+			break;
+		}
+		case 'S': {
+			long v = parse_num(optarg, 0, 100, "rrl-slip");
+			if (v < 0)
+				return 2;
+			rc_rrl.slip = (unsigned)v;
+			break;
+		}
+		case '4': {
+			long v = parse_num(optarg, 8, 32, "rrl-ipv4-prefix");
+			if (v < 0)
+				return 2;
+			rc_rrl.v4_prefix = (unsigned)v;
+			break;
+		}
+		case '6': {
+			long v = parse_num(optarg, 16, 128, "rrl-ipv6-prefix");
+			if (v < 0)
+				return 2;
+			rc_rrl.v6_prefix = (unsigned)v;
+			break;
+		}
 		case 'v': log_level = LOG_DEBUG; break;
 		case 'q': quiet = true; log_level = LOG_WARN; break;
 		case 'h': usage(stdout); return 0;
@@ -346,6 +399,11 @@ int cmd_serve(int argc, char **argv)
 		return 0;
 	}
 	atomic_init(&app.current, zs);
+	if (rc_rrl.rate && !(app.rrl = rrl_new(&rc_rrl))) {
+		log_err("out of memory (rrl table)");
+		zoneset_free(zs);
+		return 1;
+	}
 	atomic_init(&app.gen, 1);
 
 	server_config cfg = {
@@ -406,6 +464,15 @@ int cmd_serve(int argc, char **argv)
 		log_info("stopped: %llu queries, %llu responses, %llu dropped",
 			 (unsigned long long)st.queries, (unsigned long long)st.responses,
 			 (unsigned long long)st.dropped);
+	if (app.rrl) {
+		rrl_stats rs;
+		rrl_read_stats(app.rrl, &rs);
+		if (!quiet)
+			log_info("rrl: %llu responses checked, %llu over the limit: %llu truncated, %llu dropped",
+				 (unsigned long long)rs.checked, (unsigned long long)rs.limited,
+				 (unsigned long long)rs.slipped, (unsigned long long)(rs.limited - rs.slipped));
+		rrl_free(app.rrl);
+	}
 	server_free(s);
 	free(app.workers);
 	zoneset_free(atomic_load(&app.current));
