@@ -535,6 +535,13 @@ static int build(const cache *c, const cache_key *k, const uint8_t *resp, size_t
 		}
 		keep_sigs(s, n0, n1, n0, n1);
 	}
+	/* A client without DO gets no DNSSEC records (RFC 4035 §3.2.1), even
+	 * when the resolver asked with DO to validate: strip them here. */
+	if (!k->do_bit)
+		for (unsigned i = a0; i < n1; i++)
+			if (s->keep[i] && s->rr[i].type != k->qtype &&
+			    (s->rr[i].type == RR_RRSIG || s->rr[i].type == RR_NSEC || s->rr[i].type == RR_NSEC3))
+				s->keep[i] = 0;
 	unsigned nkeep = 0;
 	for (unsigned i = a0; i < n1; i++)
 		nkeep += s->keep[i];

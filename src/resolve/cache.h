@@ -18,6 +18,9 @@
  *    (the SOA owner and the signer names of kept answer RRSIGs, i.e. the
  *    zones of the chain: wildcard proofs); RRSIGs covering kept authority
  *    RRsets. NS records are dropped;
+ *  - without DO in the key: no RRSIG, NSEC or NSEC3 (unless that is the
+ *    qtype): the resolver may ask upstream with DO to validate, a client
+ *    that did not set DO must not get them (RFC 4035 §3.2.1);
  *  - additional: nothing (glue is not checked against any bailiwick here, and
  *    the upstream's OPT is never kept: lookups write their own).
  * The kept RRs are re-encoded (msg_wr, compressed) behind a header and the

@@ -16,7 +16,7 @@ enum opt_id {
 	O_MIN_TTL, O_MAX_TTL, O_NEG_MAX_TTL, O_STALE_WINDOW, O_STALE_TIMEOUT, O_PREFETCH,
 	O_0X20, O_NO_COOKIES, O_ATTEMPTS, O_RTO, O_TCP_IDLE, O_MAX_INFLIGHT, O_MAX_UDP,
 	O_UDP_EPOLL, O_TLS_CA, O_TLS_INSECURE, O_DEFENCE, O_BOGUS_IP, O_HOLD_MAX, O_LOG_VERDICTS, O_LEARNED_BOGUS, O_PROBE_NAME,
-	O_PROBE_INTERVAL, O_USER, O_VERBOSE, O_QUIET, O_HELP,
+	O_PROBE_INTERVAL, O_TRUST_ANCHOR, O_DNSSEC, O_USER, O_VERBOSE, O_QUIET, O_HELP,
 };
 
 static const struct opt {
@@ -61,6 +61,11 @@ static const struct opt {
 		"                        off: the first reply wins, like a 2014 ISP resolver)"},
 	{"bogus-ip", true, O_BOGUS_IP, "FILE  drop replies with these addresses: ChinaDNS iplist (ADDR or CIDR a line)\n"
 		"                        or dnsmasq bogus-nxdomain= lines; applies with --defence off too; repeatable"},
+	{"trust-anchor", true, O_TRUST_ANCHOR, "FILE  DNSSEC trust anchors: zone-file DS or DNSKEY lines (e.g. /usr/share/dns/root.ds);\n"
+		"                        answers of names under them are validated; repeatable"},
+	{"dnssec", true, O_DNSSEC, "on|off  DNSSEC validation of upstream answers: secure ones are served at once, bogus\n"
+		"                        ones dropped as forged (default: on with --trust-anchor; 'on' alone uses\n"
+		"                        " CONFIG_ROOT_DS ")"},
 	{"hold-max", true, O_HOLD_MAX, "MS  longest wait for a better reply after a doubtful one (default 400)"},
 	{"log-verdicts", true, O_LOG_VERDICTS, "FILE  one JSON line per upstream reply: signals, verdict and why ('-': stdout)"},
 	{"learned-bogus", true, O_LEARNED_BOGUS, "FILE  at exit, write the addresses caught in forged replies (iplist format;\n"
@@ -101,6 +106,7 @@ int config_init(resolve_config *c)
 	c->max_inflight = 1024;
 	c->max_udp = 1232;
 	c->defence = true;
+	c->dnssec = -1;
 	c->hold_max_ms = 400;
 	c->probe_name[0] = 0; /* the root */
 	c->probe_interval_s = 60;
@@ -113,6 +119,8 @@ void config_free(resolve_config *c)
 	c->rt = NULL;
 	bogus_free(c->bogus_list);
 	c->bogus_list = NULL;
+	val_anchors_free(c->anchors);
+	c->anchors = NULL;
 	free(c->log_verdicts);
 	free(c->learned_bogus);
 	free(c->tls_ca);
@@ -280,6 +288,17 @@ int config_set(resolve_config *c, const char *name, const char *val, bool from_f
 		c->bogus_files++;
 		return 0;
 	}
+	case O_TRUST_ANCHOR:
+		if (!c->anchors && !(c->anchors = val_anchors_new()))
+			return errf(err, errlen, DNS_ENOMEM, "out of memory");
+		if ((rc = val_anchors_load(c->anchors, val, why, sizeof(why))) < 0)
+			return errf(err, errlen, rc, "trust-anchor: %s", why);
+		return 0;
+	case O_DNSSEC:
+		if ((rc = flag_value(name, val, &b, err, errlen)) < 0)
+			return errf(err, errlen, rc, "dnssec: '%s' is not on or off", val);
+		c->dnssec = b;
+		return 0;
 	case O_HOLD_MAX:
 		if ((rc = num(name, val, 1, 10000, &v, err, errlen)) < 0)
 			return rc;
@@ -460,6 +479,17 @@ int config_finish(resolve_config *c, char *err, size_t errlen)
 		return errf(err, errlen, DNS_EINVAL, "give at least one --listen address");
 	if (route_nservers(c->rt) == 0)
 		return errf(err, errlen, DNS_EINVAL, "give at least one --upstream (or --server/--route)");
+	if (c->dnssec == 1 && !c->anchors) {
+		char why[CONFIG_ERRLEN];
+		if (!(c->anchors = val_anchors_new()))
+			return errf(err, errlen, DNS_ENOMEM, "out of memory");
+		if (val_anchors_load(c->anchors, CONFIG_ROOT_DS, why, sizeof(why)) < 0)
+			return errf(err, errlen, DNS_EINVAL,
+				    "--dnssec on needs a trust anchor: give --trust-anchor FILE (the default "
+				    CONFIG_ROOT_DS " cannot be used: %s)", why);
+	}
+	if (c->dnssec < 0)
+		c->dnssec = c->anchors != NULL;
 	if (route_set_tls(c->rt, c->tls_ca, c->tls_insecure) < 0)
 		return errf(err, errlen, DNS_ENOMEM, "out of memory");
 	if (route_ntls(c->rt)) { /* a bad --tls-ca is an error now, not per worker later */

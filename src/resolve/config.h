@@ -37,9 +37,11 @@
 #include "resolve/bogus.h"
 #include "resolve/cache.h"
 #include "resolve/route.h"
+#include "resolve/validator.h"
 
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_ERRLEN 512
+#define CONFIG_ROOT_DS "/usr/share/dns/root.ds" /* --dnssec on without --trust-anchor */
 
 typedef struct resolve_config {
 	net_addr listen[CONFIG_MAX_LISTEN];
@@ -68,6 +70,10 @@ typedef struct resolve_config {
 	bogus *bogus_list;      /* --bogus-ip FILE... (owned; NULL when none) */
 	unsigned bogus_files;
 	uint32_t hold_max_ms;   /* --hold-max (default 400) */
+	/* DNSSEC validation (validator.h) */
+	val_anchors *anchors;   /* --trust-anchor FILE... (owned; NULL when none) */
+	int dnssec;             /* --dnssec: -1 not given (config_finish: on iff
+				 * anchors), 0 off, 1 on */
 	char *log_verdicts;     /* --log-verdicts FILE (owned) */
 	char *learned_bogus;    /* --learned-bogus FILE (owned) */
 	uint8_t probe_name[NAME_MAXLEN]; /* --probe-name (default the root) */
@@ -97,7 +103,8 @@ int config_load(resolve_config *c, const char *path, char *err, size_t errlen);
 int config_parse_args(resolve_config *c, int argc, char **argv, char *err, size_t errlen);
 
 /* After parsing: applies the allow default, checks that a listen address
- * and an upstream exist (unless help), hands the TLS settings to the route
+ * and an upstream exist (unless help), settles --dnssec (on with a
+ * --trust-anchor; "on" alone loads CONFIG_ROOT_DS or fails), hands the TLS settings to the route
  * table (route_set_tls) and, when a TLS upstream exists, checks that the
  * trust store loads (tls_ctx_new). 0 or DNS_EINVAL with a message. */
 int config_finish(resolve_config *c, char *err, size_t errlen);

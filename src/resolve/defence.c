@@ -20,7 +20,7 @@
 
 enum {
 	W_TCP = 100, W_COOKIE = 100, W_OPT = 40, W_OPT_UNKNOWN = 40, W_TIMELY = 35, W_NO_OPT = -60,
-	W_EARLY = -20, W_IP_TTL = -25, W_FLAGS = -25, W_SHAPE = -10, W_POOL = -20, W_MARKED = -10,
+	W_EARLY = -20, W_IP_TTL = -25, W_FLAGS = -25, W_SHAPE = -10, W_POOL = -20, W_MARKED = -10, W_DNSSEC = 100,
 	LEARN_MAX = -30, /* a loser this bad, beaten by a trusted reply: its addresses are learnt */
 };
 
@@ -431,7 +431,8 @@ static uint64_t window_us(const defence *d, const struct upstate *u)
 
 static void log_rec(defence *d, const def_txn *x, unsigned server, unsigned seq, bool tcp, uint64_t rtt_us,
 		    int ip_ttl, const uint8_t *wire, uint16_t len, bool opt, bool cookie, unsigned naddr,
-		    const uint8_t (*addr)[16], const uint8_t *alen, uint32_t sig, int score, enum vkind v)
+		    const uint8_t (*addr)[16], const uint8_t *alen, uint32_t sig, int score, enum vkind v,
+		    const char *dnssec)
 {
 	if (!d->cfg.log)
 		return;
@@ -461,6 +462,7 @@ static void log_rec(defence *d, const def_txn *x, unsigned server, unsigned seq,
 		.signals = sig,
 		.score = score,
 		.verdict = v,
+		.dnssec = dnssec,
 	};
 	for (int i = 0; i < 4; i++)
 		rec.counts[i] = len >= 12 ? wire_get_u16(wire + 4 + 2 * i) : 0;
@@ -470,7 +472,7 @@ static void log_rec(defence *d, const def_txn *x, unsigned server, unsigned seq,
 static void log_held(defence *d, const def_txn *x, const def_held *h, enum vkind v)
 {
 	log_rec(d, x, h->server, h->seq, h->tcp, h->rtt_us, h->ip_ttl, h->wire, h->len, h->opt, h->cookie,
-		h->naddr, (const uint8_t(*)[16])h->addr, h->alen, h->signals, h->score, v);
+		h->naddr, (const uint8_t(*)[16])h->addr, h->alen, h->signals, h->score, v, NULL);
 }
 
 /* ---- transactions ---- */
@@ -653,23 +655,37 @@ int defence_judge(defence *d, def_txn *x, const up_reply *r, uint64_t *deadline_
 	for (unsigned i = 0; i < s.naddr; i++)
 		if (bogus_match(d->cfg.list, s.addr[i], s.alen[i]))
 			sig |= VS_BIT(VS_LIST);
+	/* DNSSEC (validator.h): only names under a trust anchor cost anything */
+	const char *dwhy = NULL;
+	if (d->cfg.val && validator_covers(d->cfg.val, x->qname)) {
+		int vv = validator_check(d->cfg.val, r->wire, r->len, server);
+		dwhy = validator_why(d->cfg.val);
+		if (vv == VAL_SECURE) {
+			sig |= VS_BIT(VS_DNSSEC_OK);
+			verdict_inc(&u->cnt.dnssec_ok);
+		} else if (vv == VAL_BOGUS) {
+			sig |= VS_BIT(VS_DNSSEC_BOGUS);
+			verdict_inc(&u->cnt.dnssec_bogus);
+		}
+	}
 
 	if (d->cfg.mode == DEF_OFF) {
 		j->signals = sig;
-		if (sig & VS_BIT(VS_LIST)) {
+		if (sig & (VS_BIT(VS_LIST) | VS_BIT(VS_DNSSEC_BOGUS))) {
 			verdict_inc(&u->cnt.forged);
-			verdict_inc(&u->cnt.listed);
+			if (sig & VS_BIT(VS_LIST))
+				verdict_inc(&u->cnt.listed);
 			x->forged++;
 			j->verdict = V_FORGED;
 			log_rec(d, x, server, r->seq, tcp, r->rtt_us, r->ip_ttl, r->wire, r->len, r->opt,
-				r->cookie_echoed, s.naddr, (const uint8_t(*)[16])s.addr, s.alen, sig, 0, V_FORGED);
+				r->cookie_echoed, s.naddr, (const uint8_t(*)[16])s.addr, s.alen, sig, 0, V_FORGED, dwhy);
 			return DEF_HOLD; /* keep listening, retries as usual */
 		}
 		verdict_inc(&u->cnt.accepted);
 		x->served = true;
 		j->verdict = V_ACCEPTED;
 		log_rec(d, x, server, r->seq, tcp, r->rtt_us, r->ip_ttl, r->wire, r->len, r->opt, r->cookie_echoed,
-			s.naddr, (const uint8_t(*)[16])s.addr, s.alen, sig, 0, V_ACCEPTED);
+			s.naddr, (const uint8_t(*)[16])s.addr, s.alen, sig, 0, V_ACCEPTED, dwhy);
 		return DEF_ACCEPT;
 	}
 
@@ -743,8 +759,13 @@ int defence_judge(defence *d, def_txn *x, const up_reply *r, uint64_t *deadline_
 		for (unsigned i = 0; i < s.naddr; i++)
 			if (bogus_match(d->learned, s.addr[i], s.alen[i]))
 				sig |= VS_BIT(VS_LEARNED);
-	/* VS_DNSSEC_OK / VS_DNSSEC_BOGUS: set here once validation exists
-	 * (a secure answer is proof of genuineness, a bogus one of forgery). */
+	/* DNSSEC: a secure answer is proof of authenticity (it outweighs
+	 * everything but a listed or wrong-type answer, and cancels the
+	 * learnt-address heuristic); a bogus one is proof of forgery. */
+	if (sig & VS_BIT(VS_DNSSEC_OK)) {
+		score += W_DNSSEC;
+		sig &= ~VS_BIT(VS_LEARNED);
+	}
 	for (unsigned i = 0; i < x->nheld; i++)
 		if (x->held[i].digest != s.digest) {
 			sig |= VS_BIT(VS_CONFLICT);
@@ -763,7 +784,7 @@ int defence_judge(defence *d, def_txn *x, const up_reply *r, uint64_t *deadline_
 		mark_set(d, x->name_hash, server, now);
 		j->verdict = V_FORGED;
 		log_rec(d, x, server, r->seq, tcp, r->rtt_us, r->ip_ttl, r->wire, r->len, r->opt, r->cookie_echoed,
-			s.naddr, (const uint8_t(*)[16])s.addr, s.alen, sig, score, V_FORGED);
+			s.naddr, (const uint8_t(*)[16])s.addr, s.alen, sig, score, V_FORGED, dwhy);
 		if (tcp) /* nothing else comes over this connection */
 			return defence_deadline(d, x, now);
 		set_deadline(d, x, r, true);
@@ -778,13 +799,13 @@ int defence_judge(defence *d, def_txn *x, const up_reply *r, uint64_t *deadline_
 		x->served = true;
 		j->verdict = V_ACCEPTED;
 		log_rec(d, x, server, r->seq, tcp, r->rtt_us, r->ip_ttl, r->wire, r->len, r->opt, r->cookie_echoed,
-			s.naddr, (const uint8_t(*)[16])s.addr, s.alen, sig, score, V_ACCEPTED);
+			s.naddr, (const uint8_t(*)[16])s.addr, s.alen, sig, score, V_ACCEPTED, dwhy);
 		return DEF_ACCEPT;
 	}
 	verdict_inc(&u->cnt.held);
 	j->verdict = V_HELD;
 	log_rec(d, x, server, r->seq, tcp, r->rtt_us, r->ip_ttl, r->wire, r->len, r->opt, r->cookie_echoed, s.naddr,
-		(const uint8_t(*)[16])s.addr, s.alen, sig, score, V_HELD);
+		(const uint8_t(*)[16])s.addr, s.alen, sig, score, V_HELD, dwhy);
 	hold(d, x, r, &s, sig, score);
 	set_deadline(d, x, r, score <= DEF_DEADLINE_SCORE);
 	if (deadline_us)

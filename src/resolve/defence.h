@@ -35,13 +35,26 @@
  *                     unrelated names within pool_window_us (counted only
  *                     from replies without OPT/cookie/TCP evidence)
  *    -10 VS_MARKED    name recently caught being injected at this upstream
+ *   +100 VS_DNSSEC_OK every answer RRset verified with keys chained to a
+ *                     trust anchor (validator.h): proof of authenticity,
+ *                     accepted at once like TCP or our cookie; it cancels
+ *                     VS_LEARNED (a heuristic) but not VS_LIST or VS_TYPE
  *  proof VS_TYPE      an answer RR owned by the question name whose type is
  *                     neither the question's, CNAME nor RRSIG (an A answer to
  *                     an MX question)
  *  proof VS_LIST      an address in the --bogus-ip list
  *  proof VS_LEARNED   an address learnt as forged (not applied over TCP)
+ *  proof VS_DNSSEC_BOGUS  the question is under a trust anchor and the
+ *                     answer fails validation: a bad, expired or not yet
+ *                     valid signature or no matching key from a zone whose
+ *                     keys are validated, or no signature at all for a
+ *                     name this worker saw validly signed. This is what
+ *                     still catches an injector that echoes OPT and our
+ *                     cookie (which VS_OPT and VS_COOKIE rely on).
  *        VS_CONFLICT  another reply with a different answer came
- *        VS_DNSSEC_*  hook for validation (never set yet)
+ *  Names under no anchor, unsigned answers of names never seen signed and
+ *  answers whose signer's keys are still being fetched get no DNSSEC
+ *  signal at all: the other signals decide, as before.
  *
  * POLICY (mode DEF_ON):
  *  - a proof: the reply is FORGED — dropped, never cached; keep listening;
@@ -71,8 +84,9 @@
  * is served if it comes first; a later different reply then cannot undo
  * it. Give such upstreams EDNS, or use TCP.
  * Mode DEF_OFF (the 2014 forwarder, and the ChinaDNS-style fixed list):
- * only VS_LIST is applied (a listed reply is dropped, the next one waited
- * for); every other reply is accepted at once.
+ * only VS_LIST and VS_DNSSEC_BOGUS (with a validator) are applied (such a
+ * reply is dropped, the next one waited for); every other reply is
+ * accepted at once.
  *
  * BASELINES per upstream, learnt only from replies served with a score ≥ 0
  * and from probe replies (defence_probe_reply: answers to harmless names
@@ -101,6 +115,7 @@
 #include "net/addr.h"
 #include "resolve/bogus.h"
 #include "resolve/upstream.h"
+#include "resolve/validator.h"
 #include "resolve/verdict.h"
 
 #define DEF_ACCEPT_SCORE 30
@@ -122,6 +137,7 @@ typedef struct def_config {
 	unsigned pool_names;        /* 0: 12 */
 	uint32_t pool_window_us;    /* 0: 60 s */
 	verdict_log *log;           /* NULL: no log */
+	validator *val;             /* DNSSEC (this worker's, borrowed); NULL: off */
 	double (*realtime)(void);   /* log timestamps; NULL: CLOCK_REALTIME */
 } def_config;
 

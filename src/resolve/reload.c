@@ -31,6 +31,18 @@ static bool str_equal(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+static bool anchors_equal(const val_anchors *a, const val_anchors *b)
+{
+	unsigned na = a ? a->n : 0, nb = b ? b->n : 0;
+	if (na != nb)
+		return false;
+	for (unsigned i = 0; i < na; i++)
+		if (a->a[i].type != b->a[i].type || a->a[i].rdlen != b->a[i].rdlen ||
+		    !name_eq(a->a[i].owner, b->a[i].owner) || memcmp(a->a[i].rdata, b->a[i].rdata, a->a[i].rdlen))
+			return false;
+	return true;
+}
+
 unsigned reload_fixed(const resolve_config *run, const resolve_config *next, char *out, size_t cap)
 {
 	unsigned n = 0;
@@ -60,6 +72,8 @@ unsigned reload_fixed(const resolve_config *run, const resolve_config *next, cha
 	FIX(run->udp_epoll != next->udp_epoll, "udp-epoll");
 	FIX(run->defence != next->defence, "defence");
 	FIX(run->hold_max_ms != next->hold_max_ms, "hold-max");
+	FIX(run->dnssec != next->dnssec, "dnssec");
+	FIX(!anchors_equal(run->anchors, next->anchors), "trust-anchor");
 	FIX(!name_eq(run->probe_name, next->probe_name), "probe-name");
 	FIX(run->probe_interval_s != next->probe_interval_s, "probe-interval");
 	FIX(run->verbosity != next->verbosity, "verbose/quiet");

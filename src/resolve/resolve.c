@@ -85,6 +85,7 @@
 #include "resolve/reload.h"
 #include "resolve/route.h"
 #include "resolve/upstream.h"
+#include "resolve/validator.h"
 #include "resolve/verdict.h"
 #include "util/log.h"
 #include "util/privdrop.h"
@@ -145,6 +146,18 @@ struct wstats {
 		full, failovers, prefetch_done, detached, late_cache_hits, escalations, probes;
 };
 
+/* A validator key fetch (validator.h) as an upstream transaction's arg. */
+struct vfetch {
+	struct wstate *ws;
+	unsigned id;
+};
+
+/* Plain snapshot of a worker's validator counters. */
+struct vsum {
+	uint64_t checked, secure, bogus, unsigned_seen, insecure, pending, wildcard, limited, fetches, fetch_ok,
+		fetch_failed, zones_secure;
+};
+
 struct fdw {
 	int id;
 	bool used;
@@ -169,6 +182,9 @@ struct wstate {
 				* stays out of the upstream counters) */
 	server_timer probe_timer, pup_timer;
 	bool probed;
+	validator *val;        /* DNSSEC (NULL: off) */
+	struct vfetch vf[VAL_MAX_FETCH];
+	server_timer val_timer;
 	uint8_t out[MSG_MAXLEN];
 	uint8_t held[MSG_MAXLEN]; /* a held reply being served */
 };
@@ -200,6 +216,7 @@ struct app {
 	unsigned snap_done;
 	up_stats *snap;
 	verdict_totals *vsnap; /* per worker per upstream, like snap */
+	struct vsum *dsnap;    /* per worker: validator counters */
 	bogus *learned;        /* forged addresses learnt, merged at worker stop */
 	verdict_log *vlog;
 	atomic_bool quit;
@@ -410,11 +427,41 @@ static void entry_done(struct wstate *ws, inflight_entry *e)
 	inflight_remove(ws->inf, e);
 }
 
+/* The AD bit of an accepted reply of a name under a trust anchor is ours
+ * to say (RFC 6840 §5.8; an injector can set it too): set when the
+ * validator found it secure, cleared otherwise. Returns the wire to use
+ * (ws->held when patched). secure < 0: not under an anchor, untouched. */
+static const uint8_t *ad_patch(struct wstate *ws, const uint8_t *wire, size_t len, int secure)
+{
+	if (secure < 0 || len < 4)
+		return wire;
+	uint16_t fl = (uint16_t)(wire[2] << 8 | wire[3]);
+	uint16_t nf = secure ? (uint16_t)(fl | MSG_AD) : (uint16_t)(fl & ~MSG_AD);
+	if (nf == fl)
+		return wire;
+	if (wire != ws->held)
+		memcpy(ws->held, wire, len);
+	ws->held[2] = (uint8_t)(nf >> 8);
+	ws->held[3] = (uint8_t)nf;
+	return ws->held;
+}
+
+/* -1: the question is under no trust anchor (or DNSSEC is off), else
+ * whether the reply with these signals validated. */
+static int secure_of(const struct wstate *ws, const inflight_entry *e, uint32_t signals)
+{
+	if (!ws->val || !validator_covers(ws->val, e->qname))
+		return -1;
+	return (signals & VS_BIT(VS_DNSSEC_OK)) != 0;
+}
+
 /* The upstream answered (wire: an accepted reply): cache it, answer every
- * waiter with a copy rebuilt for it, end the entry. */
-static void complete(struct wstate *ws, inflight_entry *e, const uint8_t *wire, size_t len, unsigned rcode)
+ * waiter with a copy rebuilt for it, end the entry. secure: see ad_patch. */
+static void complete(struct wstate *ws, inflight_entry *e, const uint8_t *wire, size_t len, unsigned rcode,
+		     int secure)
 {
 	struct app *app = ws->app;
+	wire = ad_patch(ws, wire, len, secure);
 	struct wstats *st = &app->wst[ws->worker];
 	cache_key k;
 	uint8_t qn[NAME_MAXLEN];
@@ -496,7 +543,7 @@ static void escalate(struct wstate *ws, inflight_entry *e, up_txn *t)
 		.qtype = e->qtype,
 		.qclass = e->qclass,
 		.hdr_flags = (uint16_t)(MSG_RD | (e->cd_bit ? MSG_CD : 0)),
-		.edns_flags = (uint16_t)(e->do_bit ? EDNS_DO : 0),
+		.edns_flags = (uint16_t)(e->do_bit || (ws->val && validator_covers(ws->val, e->qname)) ? EDNS_DO : 0),
 		.flags = UP_QF_TCP,
 		.servers = rm.servers,
 		.nservers = rm.n,
@@ -524,8 +571,9 @@ static void serve_held(struct wstate *ws, inflight_entry *e, up_txn *t)
 		upstream_txn_finish(t, (int)h->seq);
 	size_t len = h->len;
 	unsigned rcode = h->rcode;
+	int secure = secure_of(ws, e, h->signals);
 	memcpy(ws->held, h->wire, len); /* complete() ends the judging state */
-	complete(ws, e, ws->held, len, rcode);
+	complete(ws, e, ws->held, len, rcode, secure);
 }
 
 /* What the defence decided, carried out (t: NULL when it already ended). */
@@ -570,10 +618,11 @@ static void on_upstream_reply(void *arg, up_txn *t, const up_reply *r)
 		return;
 	}
 	uint64_t deadline = UP_NEVER;
-	int a = defence_judge(ws->def, &ws->dtx[inflight_index(ws->inf, e)], r, &deadline, NULL);
+	def_judgement j;
+	int a = defence_judge(ws->def, &ws->dtx[inflight_index(ws->inf, e)], r, &deadline, &j);
 	if (a == DEF_ACCEPT) {
 		upstream_txn_finish(t, (int)r->seq);
-		complete(ws, e, r->wire, r->len, r->rcode);
+		complete(ws, e, r->wire, r->len, r->rcode, secure_of(ws, e, j.signals));
 		return;
 	}
 	act(ws, e, t, a, deadline);
@@ -593,6 +642,61 @@ static void on_upstream_end(void *arg, up_txn *t, int reason)
 }
 
 static const up_handler up_handlers = {.reply = on_upstream_reply, .end = on_upstream_end};
+
+/* ---- DNSSEC key fetches (validator.h): DS and DNSKEY asked with CD and DO ---- */
+
+static void on_vfetch_reply(void *arg, up_txn *t, const up_reply *r)
+{
+	struct vfetch *f = arg;
+	struct wstate *ws = f->ws;
+	if (upstream_rcode_failover(r->rcode) && upstream_txn_next(t) == 0)
+		return;
+	if (validator_fetch_reply(ws->val, f->id, r->wire, r->len) == VAL_FETCH_DONE) {
+		upstream_txn_finish(t, (int)r->seq);
+		return;
+	}
+	/* not usable (unsigned, forged, insecure): listen a little longer */
+	upstream_txn_hold(t, r->t_us + 500000u, true);
+}
+
+static void on_vfetch_end(void *arg, up_txn *t, int reason)
+{
+	(void)t;
+	(void)reason;
+	struct vfetch *f = arg;
+	validator_fetch_end(f->ws->val, f->id);
+}
+
+static const up_handler vfetch_handlers = {.reply = on_vfetch_reply, .end = on_vfetch_end};
+
+static int val_fetch(void *arg, unsigned id, const uint8_t *qname, uint16_t qtype)
+{
+	struct wstate *ws = arg;
+	if (!ws->up || id >= VAL_MAX_FETCH)
+		return DNS_EINVAL;
+	const struct live *lv = live_now(ws->app);
+	route_match rm;
+	uint16_t cand[ROUTE_MAX_GROUP];
+	route_lookup(lv->rt, qname, &rm);
+	map_servers(lv, &rm, cand);
+	if (rm.local || rm.n == 0)
+		return DNS_ENOTFOUND;
+	ws->vf[id] = (struct vfetch){ws, id};
+	up_query q = {.qname = qname, .qtype = qtype, .qclass = CLASS_IN,
+		      .hdr_flags = (uint16_t)(MSG_RD | MSG_CD), .edns_flags = EDNS_DO,
+		      .servers = rm.servers, .nservers = rm.n};
+	up_txn *t;
+	return upstream_query(ws->up, &q, &vfetch_handlers, &ws->vf[id], &t);
+}
+
+static void on_val_timer(server *s, unsigned worker, server_timer *tm, void *arg)
+{
+	(void)worker;
+	(void)tm;
+	struct wstate *ws = arg;
+	if (!server_stopping(s) && ws->val && ws->up)
+		validator_prime(ws->val);
+}
 
 /* ---- harmless probes: the defence's baselines ---- */
 
@@ -748,7 +852,9 @@ static void on_query(server *s, unsigned worker, void *arg)
 		.qtype = k.qtype,
 		.qclass = k.qclass,
 		.hdr_flags = (uint16_t)(MSG_RD | (k.cd_bit ? MSG_CD : 0)),
-		.edns_flags = (uint16_t)(k.do_bit ? EDNS_DO : 0),
+		/* DO for names under a trust anchor: RRSIGs come back to validate
+		 * (the cache strips them again for clients without DO) */
+		.edns_flags = (uint16_t)(k.do_bit || (ws->val && validator_covers(ws->val, e->qname)) ? EDNS_DO : 0),
 		.servers = rm.servers,
 		.nservers = rm.n,
 	};
@@ -903,6 +1009,7 @@ static void free_wstate(struct wstate *ws)
 	upstream_free(ws->pup);
 	inflight_free(ws->inf);
 	defence_free(ws->def);
+	validator_free(ws->val);
 	free(ws->dtx);
 	free(ws->ctimers);
 	free(ws->fds);
@@ -925,6 +1032,13 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 	ws->ctimers = calloc(cfg->max_inflight, sizeof(*ws->ctimers));
 	ws->rrs = malloc(MSG_MAXRRS * sizeof(*ws->rrs));
 	ws->dtx = calloc(cfg->max_inflight, sizeof(*ws->dtx));
+	if (cfg->dnssec && cfg->anchors) {
+		val_config vc = {.anchors = cfg->anchors, .nservers = app->nservers, .fetch = val_fetch, .fetch_arg = ws};
+		if (!(ws->val = validator_new(&vc))) {
+			free_wstate(ws);
+			return DNS_ENOMEM;
+		}
+	}
 	def_config dc = {
 		.mode = cfg->defence ? DEF_ON : DEF_OFF,
 		.list = app->bogus_fw,
@@ -932,6 +1046,7 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 		.nservers = app->nservers,
 		.hold_max_us = cfg->hold_max_ms * 1000u,
 		.log = app->vlog,
+		.val = ws->val,
 	};
 	ws->def = defence_new(&dc);
 	up_config uc = {
@@ -966,6 +1081,8 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 	app->ws[worker] = ws;
 	if (cfg->defence)
 		server_timer_add(s, worker, &ws->probe_timer, 0, on_probe_timer, ws);
+	if (ws->val) /* learn the anchors' keys before the first question */
+		server_timer_add(s, worker, &ws->val_timer, 0, on_val_timer, ws);
 	return 0;
 }
 
@@ -977,6 +1094,14 @@ static void snapshot_upstreams(struct app *app, struct wstate *ws)
 		upstream_stats(ws->up, i, &app->snap[k]);
 		memset(&app->vsnap[k], 0, sizeof(app->vsnap[k]));
 		verdict_add(&app->vsnap[k], defence_counters(ws->def, i));
+	}
+	if (ws->val) {
+		const val_counters *vc = validator_counters(ws->val);
+		struct vsum *d = &app->dsnap[ws->worker];
+#define VC(f) d->f = atomic_load_explicit(&vc->f, memory_order_relaxed)
+		VC(checked); VC(secure); VC(bogus); VC(unsigned_seen); VC(insecure); VC(pending);
+		VC(wildcard); VC(limited); VC(fetches); VC(fetch_ok); VC(fetch_failed); VC(zones_secure);
+#undef VC
 	}
 	app->snap_done++;
 	pthread_cond_broadcast(&app->cv);
@@ -1010,6 +1135,7 @@ static void worker_stop(void *appv, server *s, unsigned worker, void *ctx)
 	server_timer_cancel(s, &ws->up_timer);
 	server_timer_cancel(s, &ws->probe_timer);
 	server_timer_cancel(s, &ws->pup_timer);
+	server_timer_cancel(s, &ws->val_timer);
 	pthread_mutex_lock(&app->mu);
 	for (unsigned i = 0; i < app->nservers; i++) { /* the judging above may have counted more */
 		size_t k = (size_t)ws->worker * app->nservers + i;
@@ -1169,6 +1295,32 @@ static void report(struct app *app)
 		char a[ADDR_STRLEN], line[512];
 		fprintf(f, "resolve: defence upstream %s: %s\n", addr_str(&app->servers[i], a),
 			verdict_totals_str(&vt, line, sizeof(line)));
+	}
+	if (app->cfg->dnssec) {
+		struct vsum t = {0};
+		for (unsigned w = 0; w < app->nworkers; w++) {
+			const struct vsum *d = &app->dsnap[w];
+			t.checked += d->checked;
+			t.secure += d->secure;
+			t.bogus += d->bogus;
+			t.unsigned_seen += d->unsigned_seen;
+			t.insecure += d->insecure;
+			t.pending += d->pending;
+			t.wildcard += d->wildcard;
+			t.limited += d->limited;
+			t.fetches += d->fetches;
+			t.fetch_ok += d->fetch_ok;
+			t.fetch_failed += d->fetch_failed;
+			t.zones_secure += d->zones_secure;
+		}
+		fprintf(f, "resolve: dnssec: checked=%llu secure=%llu bogus=%llu unsigned_seen_signed=%llu insecure=%llu "
+			   "keys_pending=%llu wildcard=%llu rate_limited=%llu fetches=%llu fetch_ok=%llu "
+			   "fetch_failed=%llu zones_secure=%llu\n",
+			(unsigned long long)t.checked, (unsigned long long)t.secure, (unsigned long long)t.bogus,
+			(unsigned long long)t.unsigned_seen, (unsigned long long)t.insecure,
+			(unsigned long long)t.pending, (unsigned long long)t.wildcard, (unsigned long long)t.limited,
+			(unsigned long long)t.fetches, (unsigned long long)t.fetch_ok,
+			(unsigned long long)t.fetch_failed, (unsigned long long)t.zones_secure);
 	}
 	fprintf(f, "resolve: defence: %s, bogus list %zu entries, forged=%llu escalations=%llu learned_addresses=%zu\n",
 		app->cfg->defence ? "on" : "off", bogus_count(app->bogus_fw), (unsigned long long)all.forged,
@@ -1541,6 +1693,7 @@ int cmd_resolve(int argc, char **argv)
 	app.wst = calloc(app.nworkers, sizeof(*app.wst));
 	app.snap = calloc((size_t)app.nworkers * app.nservers, sizeof(*app.snap));
 	app.vsnap = calloc((size_t)app.nworkers * app.nservers, sizeof(*app.vsnap));
+	app.dsnap = calloc(app.nworkers, sizeof(*app.dsnap));
 	app.learned = bogus_new();
 	if (cfg.log_verdicts) {
 		char verr[512];
@@ -1551,7 +1704,7 @@ int cmd_resolve(int argc, char **argv)
 		}
 		app.vlog_fd = vlog_fd_check(fd, cfg.log_verdicts);
 	}
-	if (!app.ws || !app.ts || !app.wst || !app.snap || !app.vsnap || !app.learned) {
+	if (!app.ws || !app.ts || !app.wst || !app.snap || !app.vsnap || !app.dsnap || !app.learned) {
 		log_err("out of memory");
 		return 1;
 	}
@@ -1575,6 +1728,9 @@ int cmd_resolve(int argc, char **argv)
 				 cfg.bogus_list ? ", bogus list loaded" : "", cfg.log_verdicts ? ", verdicts logged" : "");
 		else
 			log_info("injection defence OFF%s", cfg.bogus_list ? " (bogus-ip list only)" : "");
+		if (cfg.dnssec)
+			log_info("DNSSEC validation on: %u trust anchor record%s from %u file%s", cfg.anchors->n,
+				 cfg.anchors->n == 1 ? "" : "s", cfg.anchors->files, cfg.anchors->files == 1 ? "" : "s");
 		if (cfg.bogus_list)
 			log_info("%zu forged addresses/prefixes from %u --bogus-ip file%s", bogus_count(cfg.bogus_list),
 				 cfg.bogus_files, cfg.bogus_files == 1 ? "" : "s");
@@ -1637,6 +1793,7 @@ int cmd_resolve(int argc, char **argv)
 	free(app.ups);
 	free(app.learned_path);
 	free(app.vsnap);
+	free(app.dsnap);
 	cache_free(app.cache);
 	free(app.ws);
 	free(app.ts);

@@ -31,8 +31,8 @@ static const char *const sig_why[VS_COUNT] = {
 	"its address is on the list of forged addresses you gave (--bogus-ip)",
 	"its address was seen in forged replies before",
 	"another, different reply came for the same question",
-	"it validated with DNSSEC",
-	"it failed DNSSEC validation",
+	"its DNSSEC signatures verified with keys chained to a trust anchor, which no injector can forge",
+	"it failed DNSSEC validation for a signed name (a forger cannot sign)",
 };
 
 static const char *const kind_names[V_COUNT] = {
@@ -75,18 +75,22 @@ void verdict_add(verdict_totals *t, const verdict_counters *c)
 	t->tcp_first += LD(tcp_first);
 	t->failed += LD(failed);
 	t->learned += LD(learned);
+	t->dnssec_ok += LD(dnssec_ok);
+	t->dnssec_bogus += LD(dnssec_bogus);
 }
 
 char *verdict_totals_str(const verdict_totals *t, char *out, size_t cap)
 {
 	snprintf(out, cap,
 		 "replies=%llu accepted=%llu chosen=%llu held=%llu forged=%llu listed=%llu superseded=%llu "
-		 "conflicts=%llu escalations=%llu tcp_first=%llu failed=%llu learned=%llu",
+		 "conflicts=%llu escalations=%llu tcp_first=%llu failed=%llu learned=%llu dnssec_ok=%llu "
+		 "dnssec_bogus=%llu",
 		 (unsigned long long)t->replies, (unsigned long long)t->accepted, (unsigned long long)t->chosen,
 		 (unsigned long long)t->held, (unsigned long long)t->forged, (unsigned long long)t->listed,
 		 (unsigned long long)t->superseded, (unsigned long long)t->conflicts,
 		 (unsigned long long)t->escalations, (unsigned long long)t->tcp_first,
-		 (unsigned long long)t->failed, (unsigned long long)t->learned);
+		 (unsigned long long)t->failed, (unsigned long long)t->learned, (unsigned long long)t->dnssec_ok,
+		 (unsigned long long)t->dnssec_bogus);
 	return out;
 }
 
@@ -177,6 +181,8 @@ int verdict_why(const verdict_rec *r, char *out, size_t cap)
 	}
 	if (!n)
 		sb_put(&b, "nothing unusual about it");
+	if (r->dnssec && r->dnssec[0])
+		sb_put(&b, " (dnssec: %s)", r->dnssec);
 	return (int)b.n;
 }
 
@@ -227,6 +233,10 @@ int verdict_format(const verdict_rec *r, char *out, size_t cap)
 	} else {
 		verdict_why(r, why, sizeof(why));
 		sb_json(&b, why);
+	}
+	if (r->dnssec && r->dnssec[0]) {
+		sb_put(&b, ",\"dnssec\":");
+		sb_json(&b, r->dnssec);
 	}
 	sb_put(&b, "}\n");
 	return (int)b.n;
@@ -284,6 +294,7 @@ void verdict_log_write(verdict_log *l, const verdict_rec *r)
 		verdict_rec c = *r;
 		c.nanswer = c.nanswer > 4 ? 4 : c.nanswer;
 		c.why = "";
+		c.dnssec = NULL;
 		n = verdict_format(&c, buf, sizeof(buf));
 		if (n <= 0 || (size_t)n >= sizeof(buf))
 			return;

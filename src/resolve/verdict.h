@@ -7,9 +7,11 @@
  *  - evidence it is genuine: VS_TCP, VS_COOKIE, VS_OPT, VS_TIMELY;
  *  - suspicion: VS_NO_OPT, VS_EARLY, VS_IP_TTL, VS_FLAGS, VS_SHAPE,
  *    VS_POOL, VS_MARKED;
- *  - proof of forgery: VS_TYPE, VS_LIST, VS_LEARNED;
- *  - about the transaction: VS_CONFLICT (another, different reply came);
- *  - VS_DNSSEC_OK / VS_DNSSEC_BOGUS: the hook for validation (not set yet).
+ *  - proof of forgery: VS_TYPE, VS_LIST, VS_LEARNED, VS_DNSSEC_BOGUS (a
+ *    signed name's answer that fails DNSSEC validation, validator.h);
+ *  - proof of authenticity: VS_DNSSEC_OK (every answer RRset validated
+ *    with keys chained to a trust anchor);
+ *  - about the transaction: VS_CONFLICT (another, different reply came).
  * verdict_signal_why gives each in words a user understands.
  *
  * LOG LINE (one JSON object per line; fields always in this order):
@@ -18,7 +20,9 @@
  *    "expect_rtt_ms":80.100,"ip_ttl":64,"ip_ttl_learnt":64,"flags":"0x8180",
  *    "counts":"1/1/0/0","opt":false,"cookie":false,"answer":["65.49.2.178"],
  *    "signals":["no-opt","early"],"score":-80,"verdict":"forged",
- *    "why":"..."}
+ *    "why":"...","dnssec":"..."}
+ * "dnssec" (the validator's explanation, validator.h) appears only for
+ * replies of names under a trust anchor; its text also ends "why".
  * expect_rtt_ms is null before the upstream's RTT is learnt; ip_ttl null
  * over TCP. Verdicts: accepted (served at once), held (kept while waiting
  * for more), forged (dropped, never cached), superseded (held, not chosen,
@@ -60,7 +64,7 @@ enum vsig {
 	VS_COUNT
 };
 #define VS_BIT(s) (1u << (s))
-#define VS_PROOF (VS_BIT(VS_TYPE) | VS_BIT(VS_LIST) | VS_BIT(VS_LEARNED))
+#define VS_PROOF (VS_BIT(VS_TYPE) | VS_BIT(VS_LIST) | VS_BIT(VS_LEARNED) | VS_BIT(VS_DNSSEC_BOGUS))
 
 enum vkind { V_ACCEPTED = 0, V_HELD, V_FORGED, V_SUPERSEDED, V_CHOSEN, V_ESCALATED, V_FAILED, V_COUNT };
 
@@ -83,12 +87,14 @@ typedef struct verdict_counters {
 	_Atomic uint64_t tcp_first;   /* asked over TCP from the start (marked names) */
 	_Atomic uint64_t failed;      /* transactions ended with nothing trustworthy */
 	_Atomic uint64_t learned;     /* addresses learnt as forged */
+	_Atomic uint64_t dnssec_ok;   /* replies validated secure */
+	_Atomic uint64_t dnssec_bogus; /* replies dropped as DNSSEC bogus */
 } verdict_counters;
 
 /* Plain snapshot / sum of counters. */
 typedef struct verdict_totals {
 	uint64_t replies, accepted, chosen, held, forged, listed, superseded, conflicts, escalations, tcp_first,
-		failed, learned;
+		failed, learned, dnssec_ok, dnssec_bogus;
 } verdict_totals;
 
 void verdict_inc(_Atomic uint64_t *c);
@@ -117,6 +123,7 @@ typedef struct verdict_rec {
 	int score;
 	enum vkind verdict;
 	const char *why;           /* NULL: built from the signals */
+	const char *dnssec;        /* validator's explanation, NULL/"": none */
 } verdict_rec;
 
 /* The JSON line (with '\n') into out; returns its length, or the length
