@@ -309,6 +309,56 @@ static void test_tls(void **state)
 	assert_non_null(strstr(buf, "tls://ADDR[:PORT][#NAME]"));
 }
 
+/* --trust-anchor / --dnssec: on with an anchor, off without, 'on' alone
+ * takes Debian's root.ds or refuses clearly */
+static void test_dnssec(void **state)
+{
+	(void)state;
+	resolve_config c;
+	char err[CONFIG_ERRLEN];
+	const char *base[] = {"resolve", "--listen", "127.0.0.1:5353", "--upstream", "127.0.0.1:5300"};
+	assert_int_equal(parse(&c, err, 5, base), 0);
+	assert_int_equal(c.dnssec, 0);
+	assert_null(c.anchors);
+	config_free(&c);
+	const char *a1[] = {"resolve", "--listen", "127.0.0.1:5353", "--upstream", "127.0.0.1:5300",
+			    "--trust-anchor", "tests/data/validator/test.ds", "--trust-anchor=tests/data/validator/test.key"};
+	assert_int_equal(parse(&c, err, 8, a1), 0);
+	assert_int_equal(c.dnssec, 1);
+	assert_int_equal(c.anchors->n, 2);
+	assert_int_equal(c.anchors->files, 2);
+	config_free(&c);
+	const char *a2[] = {"resolve", "--listen", "127.0.0.1:5353", "--upstream", "127.0.0.1:5300",
+			    "--trust-anchor", "tests/data/validator/test.ds", "--dnssec", "off"};
+	assert_int_equal(parse(&c, err, 9, a2), 0);
+	assert_int_equal(c.dnssec, 0);
+	config_free(&c);
+	const char *bad[] = {"resolve", "--listen", "127.0.0.1:5353", "--upstream", "127.0.0.1:5300",
+			     "--trust-anchor", "tests/data/validator/test.zone"};
+	assert_true(parse(&c, err, 7, bad) < 0);
+	assert_non_null(strstr(err, "trust-anchor: "));
+	assert_non_null(strstr(err, "test.zone:"));
+	config_free(&c);
+	const char *bad2[] = {"resolve", "--listen", "127.0.0.1:5353", "--upstream", "127.0.0.1:5300", "--dnssec",
+			      "maybe"};
+	assert_true(parse(&c, err, 7, bad2) < 0);
+	assert_non_null(strstr(err, "dnssec: 'maybe' is not on or off"));
+	config_free(&c);
+	const char *on[] = {"resolve", "--listen", "127.0.0.1:5353", "--upstream", "127.0.0.1:5300", "--dnssec",
+			    "on"};
+	int rc = parse(&c, err, 7, on);
+	if (access(CONFIG_ROOT_DS, R_OK) == 0) {
+		assert_int_equal(rc, 0);
+		assert_int_equal(c.dnssec, 1);
+		assert_true(c.anchors->n >= 1);
+		assert_int_equal(c.anchors->a[0].owner[0], 0); /* the root */
+	} else {
+		assert_true(rc < 0);
+		assert_non_null(strstr(err, "--dnssec on needs a trust anchor"));
+	}
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_dnssec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

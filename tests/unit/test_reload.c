@@ -66,6 +66,30 @@ static void test_fixed(void **st)
 	config_free(&d);
 }
 
+/* DNSSEC options are fixed for the process's life */
+static void test_fixed_dnssec(void **st)
+{
+	(void)st;
+	resolve_config a, b, c;
+	const char *aa[] = {"resolve", "--listen", "127.0.0.1:5353", "--upstream", "127.0.0.1:5300"};
+	const char *ab[] = {"resolve", "--listen", "127.0.0.1:5353", "--upstream", "127.0.0.1:5300", "--trust-anchor",
+			    "tests/data/validator/test.ds"};
+	const char *ac[] = {"resolve", "--listen", "127.0.0.1:5353", "--upstream", "127.0.0.1:5300", "--trust-anchor",
+			    "tests/data/validator/test.key", "--dnssec", "on"};
+	parse(&a, N(aa), aa);
+	parse(&b, N(ab), ab);
+	parse(&c, N(ac), ac);
+	char out[256];
+	assert_int_equal(reload_fixed(&b, &b, out, sizeof(out)), 0);
+	assert_int_equal(reload_fixed(&a, &b, out, sizeof(out)), 2);
+	assert_string_equal(out, "dnssec, trust-anchor");
+	assert_int_equal(reload_fixed(&b, &c, out, sizeof(out)), 1);
+	assert_string_equal(out, "trust-anchor");
+	config_free(&a);
+	config_free(&b);
+	config_free(&c);
+}
+
 static void test_map(void **st)
 {
 	(void)st;
@@ -163,6 +187,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed),
+		cmocka_unit_test(test_fixed_dnssec),
 		cmocka_unit_test(test_map),
 		cmocka_unit_test(test_map_tls),
 		cmocka_unit_test(test_acl_equal),
