@@ -499,6 +499,20 @@ static void test_dnssec_records(void **st)
 	mkquery(&q, qb, 7, "x.w.example.com.", RR_A, MSG_RD | MSG_CD, true, true);
 	assert_int_equal(cache_lookup(c, &q, 0, 0, 4096, out, sizeof(out), &fl), 0);
 
+	/* The same DO answer stored under a key without DO (the resolver asked
+	 * upstream with DO to validate for a client that did not): the
+	 * RRSIGs and NSECs are stripped, the A and AD kept. */
+	key_of(&k, kb, "x.w.example.com.", RR_A, false);
+	assert_int_equal(cache_store(c, &k, resp, len, 0), CACHE_STORED);
+	mkquery(&q, qb, 7, "x.w.example.com.", RR_A, MSG_RD | MSG_AD, true, false);
+	n = cache_lookup(c, &q, 0, 0, 4096, out, sizeof(out), &fl);
+	assert_true(n > 0);
+	assert_int_equal(msg_parse(&a, out, (size_t)n, prr, MSG_MAXRRS), 0);
+	assert_int_equal(a.hdr.ancount, 1);
+	assert_int_equal(a.hdr.nscount, 0);
+	assert_int_equal(prr[1].type, RR_A);
+	assert_true(a.hdr.flags & MSG_AD); /* client sent AD (RFC 6840 §5.7) */
+
 	/* A chain across two signed zones: proofs of either zone are kept,
 	 * those of a third zone are not. */
 	trr ch[] = { rr_name(MSG_ANSWER, "www.a.example.", RR_CNAME, 300, "x.w.b.example."),
