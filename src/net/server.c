@@ -1411,6 +1411,15 @@ static void post_event(worker *w)
 
 /* ---------- deferred answers ---------- */
 
+int server_tcp_queue(const server_query *q, const uint8_t *msg, size_t len)
+{
+	if (q->transport != SERVER_TCP || !q->priv_ || !len || len > SERVER_MSG_MAX)
+		return DNS_EINVAL;
+	/* the handler runs inside the connection's processing (in_process):
+	 * the connection settles its output after the handler returns */
+	return conn_queue((conn *)q->priv_, msg, len) ? 0 : DNS_ENOMEM;
+}
+
 int server_defer(const server_query *q, server_token *tok)
 {
 	memset(tok, 0, sizeof(*tok));

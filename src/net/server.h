@@ -371,6 +371,15 @@ void server_read_stats(const server *s, server_stats *out);
 /* Frees s. Must not be called while server_run is running. NULL is fine. */
 void server_free(server *s);
 
+/* ---- multi-message answers ---- */
+
+/* TCP only, from the handler: queues msg (1..SERVER_MSG_MAX octets, copied)
+ * on q's connection before the handler's own response, for answers of
+ * several messages such as zone transfers (the handler returns the last
+ * one). The connection's output grows as needed: the whole answer is
+ * buffered. Returns 0, DNS_EINVAL (UDP, bad length) or DNS_ENOMEM. */
+int server_tcp_queue(const server_query *q, const uint8_t *msg, size_t len);
+
 /* ---- deferred answers ---- */
 
 /* Fills *tok for answering q later; call it in the handler (q is valid

@@ -14,6 +14,11 @@
 #include "net/server.h"
 #include "serve/answer.h"
 #include "serve/rrl.h"
+#include "serve/xfr.h"
+#include "resolve/acl.h"
+#include "dns/msg.h"
+#include "dns/rrtype.h"
+#include "dns/wire.h"
 #include "serve/zone.h"
 #include "dns/zonefile.h"
 #include "util/log.h"
@@ -46,6 +51,7 @@ struct serve_app {
 	unsigned nworkers;
 	bool no_cache;
 	rrl *rrl;              /* --rrl: response rate limiting (NULL: off) */
+	acl xfr_acl;           /* --allow-transfer: who may AXFR/IXFR (empty: nobody) */
 };
 
 static void usage(FILE *f)
@@ -54,7 +60,7 @@ static void usage(FILE *f)
 		"usage: antidote serve --listen ADDR[:PORT] [--listen ...] --zone [NAME=]FILE [--zone ...]\n"
 		"                      [--threads N] [--nsid TEXT|0xHEX] [--max-udp N] [--tcp-idle MS]\n"
 		"                      [--rrl N [--rrl-slip N] [--rrl-ipv4-prefix N] [--rrl-ipv6-prefix N]]\n"
-		"                      [--check] [--user USER] [--verbose|--quiet]\n"
+		"                      [--allow-transfer CIDR] [--check] [--user USER] [--verbose|--quiet]\n"
 		"\n"
 		"Authoritative DNS server for RFC 1035 zone files.\n"
 		"  --listen ADDR     address to answer on, IPv4 (127.0.0.1:5300) or IPv6 ([::1]:5300);\n"
@@ -76,6 +82,8 @@ static void usage(FILE *f)
 		"                    real clients retry over TCP, never limited), the rest are dropped\n"
 		"                    (default 2; 0: drop all; 1: truncate all)\n"
 		"  --rrl-ipv4-prefix N, --rrl-ipv6-prefix N  client network sizes (default 24, 56)\n"
+		"  --allow-transfer CIDR  clients that may transfer zones (AXFR; IXFR is answered\n"
+		"                    with the whole zone) over TCP; repeatable; default nobody\n"
 		"  --user USER       after binding, run as USER (name or number): its uid and\n"
 		"                    primary group, no way back to root; zone files must be\n"
 		"                    readable by USER for SIGHUP reloads\n"
@@ -122,6 +130,48 @@ static zoneset *load_all(const struct serve_app *app, bool quiet)
 	return zs;
 }
 
+/* AXFR/IXFR over TCP from a client in --allow-transfer: the whole transfer
+ * (xfr.h) is built now, while the zoneset cannot be freed; every message
+ * but the last is queued on the connection, the last is the handler's
+ * response. Returns the length, SERVER_DROP, or 0 when q is not a
+ * transfer this function handles (answer_query then refuses it). */
+static int transfer(struct worker *w, const zoneset *zs, server_query *q)
+{
+	msg m;
+	if (msg_parse_query(&m, q->req, q->req_len) < 0 || (m.qtype != RR_AXFR && m.qtype != RR_IXFR) ||
+	    !acl_match(&w->app->xfr_acl, q->peer))
+		return 0;
+	char who[ADDR_STRLEN], zn[NAME_MAXTEXT];
+	addr_str(q->peer, who);
+	name_to_text(m.qname, zn, sizeof(zn));
+	zone *z = zoneset_find(zs, m.qname);
+	if (!z || !name_eq(z->origin, m.qname)) {
+		log_info("transfer of %s to %s refused: not a zone served here (NOTAUTH)", zn, who);
+		return xfr_error(&m, RCODE_NOTAUTH, q->resp, q->resp_max);
+	}
+	xfr_cursor c;
+	xfr_start(&c, z, &m);
+	for (;;) {
+		bool last;
+		int len = xfr_next(&c, q->resp, q->resp_max, &last);
+		if (len <= 0) {
+			log_err("transfer of %s to %s failed after %llu records", zn, who,
+				(unsigned long long)c.records);
+			return len < 0 ? xfr_error(&m, RCODE_SERVFAIL, q->resp, q->resp_max) : SERVER_DROP;
+		}
+		if (last) {
+			log_info("transfer of %s (serial %u) to %s: %llu records in %llu messages", zn,
+				 wire_get_u32(z->soa->rrs->data + z->soa->rrs->len - 20), who,
+				 (unsigned long long)c.records + 2, (unsigned long long)c.messages);
+			return len;
+		}
+		if (server_tcp_queue(q, q->resp, (size_t)len) < 0) {
+			log_err("transfer of %s to %s: out of memory", zn, who);
+			return SERVER_DROP;
+		}
+	}
+}
+
 static int handle_query(void *ctx, server_query *q)
 {
 	struct worker *w = ctx;
@@ -129,6 +179,13 @@ static int handle_query(void *ctx, server_query *q)
 	uint64_t gen = atomic_load_explicit(&app->gen, memory_order_acquire);
 	atomic_store_explicit(&w->active, gen, memory_order_seq_cst);
 	zoneset *zs = atomic_load_explicit(&app->current, memory_order_acquire);
+	if (q->transport == SERVER_TCP && app->xfr_acl.n) {
+		int x = transfer(w, zs, q);
+		if (x) {
+			atomic_store_explicit(&w->active, 0, memory_order_release);
+			return x;
+		}
+	}
 	int len = answer_query(&w->ans, zs, q->req, q->req_len, q->resp, q->resp_max,
 			       q->transport == SERVER_TCP);
 	atomic_store_explicit(&w->active, 0, memory_order_release);
@@ -250,6 +307,7 @@ int cmd_serve(int argc, char **argv)
 		{"udp-epoll", no_argument, NULL, 'E'},
 		{"user", required_argument, NULL, 'U'},
 		{"rrl", required_argument, NULL, 'R'},
+		{"allow-transfer", required_argument, NULL, 'X'},
 		{"rrl-slip", required_argument, NULL, 'S'},
 		{"rrl-ipv4-prefix", required_argument, NULL, '4'},
 		{"rrl-ipv6-prefix", required_argument, NULL, '6'},
@@ -341,6 +399,14 @@ int cmd_serve(int argc, char **argv)
 		case 'C': app.no_cache = true; break;
 		case 'E': udp_epoll = true; break;
 		case 'U': user = optarg; break;
+		case 'X': {
+			char aerr[160];
+			if (acl_add(&app.xfr_acl, optarg, aerr, sizeof(aerr)) < 0) {
+				log_err("--allow-transfer %s: %s", optarg, aerr);
+				return 2;
+			}
+			break;
+		}
 		case 'R': {
 			long v = parse_num(optarg, 1, 65535, "rrl");
 			if (v < 0)
