@@ -2,6 +2,7 @@
  * and the glue between the server core and answer_query. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "serve/answer.h"
 #include "serve/rrl.h"
 #include "serve/xfr.h"
+#include "serve/notify.h"
 #include "resolve/acl.h"
 #include "dns/msg.h"
 #include "dns/rrtype.h"
@@ -52,7 +54,81 @@ struct serve_app {
 	bool no_cache;
 	rrl *rrl;              /* --rrl: response rate limiting (NULL: off) */
 	acl xfr_acl;           /* --allow-transfer: who may AXFR/IXFR (empty: nobody) */
+	net_addr notify[NOTIFY_MAX_TARGETS]; /* --notify: secondaries told of changes */
+	unsigned nnotify;
 };
+
+/* ---- NOTIFY (notify.h) in a thread of its own ---- */
+
+struct notify_job {
+	unsigned nz, nt;
+	net_addr targets[NOTIFY_MAX_TARGETS];
+	notify_zone zones[NOTIFY_MAX_ZONES];
+};
+
+static uint32_t zone_serial(const zone *z)
+{
+	const zone_rdata *r = z->soa->rrs;
+	return wire_get_u32(r->data + r->len - 20);
+}
+
+static void *notify_thread(void *arg)
+{
+	struct notify_job *j = arg;
+	notify_result res[NOTIFY_MAX_ZONES * NOTIFY_MAX_TARGETS];
+	notify_run(j->zones, j->nz, j->targets, j->nt, 5, 1000, res);
+	for (unsigned i = 0; i < j->nz * j->nt; i++) {
+		const notify_zone *z = &j->zones[i / j->nt];
+		char zn[NAME_MAXTEXT], who[ADDR_STRLEN];
+		name_to_text(z->name, zn, sizeof(zn));
+		addr_str(&j->targets[i % j->nt], who);
+		uint32_t serial = wire_get_u32(z->soa + z->soa_len - 20);
+		if (res[i].rcode < 0)
+			log_warn("notify %s (serial %u) to %s: no answer after %u tries", zn, serial, who,
+				 res[i].tries);
+		else
+			log_info("notify %s (serial %u) to %s: answered %s", zn, serial, who,
+				 res[i].rcode == 0 ? "NOERROR" : res[i].rcode == 9 ? "NOTAUTH"
+								   : res[i].rcode == 5 ? "REFUSED" : "with an error");
+	}
+	free(j);
+	return NULL;
+}
+
+/* Tells the --notify targets about every zone of now whose serial differs
+ * from its namesake in before (before NULL: every zone). */
+static void notify_changes(const struct serve_app *app, const zoneset *now, const zoneset *before)
+{
+	if (!app->nnotify)
+		return;
+	struct notify_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	j->nt = app->nnotify;
+	memcpy(j->targets, app->notify, sizeof(net_addr) * app->nnotify);
+	for (size_t i = 0; i < now->count && j->nz < NOTIFY_MAX_ZONES; i++) {
+		const zone *z = now->zones[i];
+		const zone *o = before ? zoneset_find(before, z->origin) : NULL;
+		if (o && name_eq(o->origin, z->origin) && zone_serial(o) == zone_serial(z))
+			continue;
+		const zone_rdata *r = z->soa->rrs;
+		notify_zone *nz = &j->zones[j->nz];
+		if (r->len > sizeof(nz->soa))
+			continue;
+		memcpy(nz->name, z->origin, z->origin_len);
+		nz->ttl = r->ttl;
+		nz->soa_len = r->len;
+		memcpy(nz->soa, r->data, r->len);
+		j->nz++;
+	}
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (!j->nz || pthread_create(&t, &at, notify_thread, j))
+		free(j);
+	pthread_attr_destroy(&at);
+}
 
 static void usage(FILE *f)
 {
@@ -60,7 +136,7 @@ static void usage(FILE *f)
 		"usage: antidote serve --listen ADDR[:PORT] [--listen ...] --zone [NAME=]FILE [--zone ...]\n"
 		"                      [--threads N] [--nsid TEXT|0xHEX] [--max-udp N] [--tcp-idle MS]\n"
 		"                      [--rrl N [--rrl-slip N] [--rrl-ipv4-prefix N] [--rrl-ipv6-prefix N]]\n"
-		"                      [--allow-transfer CIDR] [--check] [--user USER] [--verbose|--quiet]\n"
+		"                      [--allow-transfer CIDR] [--notify ADDR[:PORT]] [--check] [--user USER] [--verbose|--quiet]\n"
 		"\n"
 		"Authoritative DNS server for RFC 1035 zone files.\n"
 		"  --listen ADDR     address to answer on, IPv4 (127.0.0.1:5300) or IPv6 ([::1]:5300);\n"
@@ -84,6 +160,8 @@ static void usage(FILE *f)
 		"  --rrl-ipv4-prefix N, --rrl-ipv6-prefix N  client network sizes (default 24, 56)\n"
 		"  --allow-transfer CIDR  clients that may transfer zones (AXFR; IXFR is answered\n"
 		"                    with the whole zone) over TCP; repeatable; default nobody\n"
+		"  --notify ADDR[:PORT]  secondary told (DNS NOTIFY, RFC 1996) at start and whenever a\n"
+		"                    reload changes a zone's serial, so it transfers at once; repeatable\n"
 		"  --user USER       after binding, run as USER (name or number): its uid and\n"
 		"                    primary group, no way back to root; zone files must be\n"
 		"                    readable by USER for SIGHUP reloads\n"
@@ -161,7 +239,7 @@ static int transfer(struct worker *w, const zoneset *zs, server_query *q)
 		}
 		if (last) {
 			log_info("transfer of %s (serial %u) to %s: %llu records in %llu messages", zn,
-				 wire_get_u32(z->soa->rrs->data + z->soa->rrs->len - 20), who,
+				 zone_serial(z), who,
 				 (unsigned long long)c.records + 2, (unsigned long long)c.messages);
 			return len;
 		}
@@ -240,6 +318,7 @@ static void reload(void *appv)
 		return;
 	}
 	zoneset *old = atomic_exchange_explicit(&app->current, zs, memory_order_acq_rel);
+	notify_changes(app, zs, old);
 	uint64_t gen = atomic_fetch_add_explicit(&app->gen, 1, memory_order_acq_rel) + 1;
 	for (unsigned i = 0; i < app->nworkers; i++) {
 		struct worker *w = app->workers[i];
@@ -308,6 +387,7 @@ int cmd_serve(int argc, char **argv)
 		{"user", required_argument, NULL, 'U'},
 		{"rrl", required_argument, NULL, 'R'},
 		{"allow-transfer", required_argument, NULL, 'X'},
+		{"notify", required_argument, NULL, 'N'},
 		{"rrl-slip", required_argument, NULL, 'S'},
 		{"rrl-ipv4-prefix", required_argument, NULL, '4'},
 		{"rrl-ipv6-prefix", required_argument, NULL, '6'},
@@ -399,6 +479,19 @@ int cmd_serve(int argc, char **argv)
 		case 'C': app.no_cache = true; break;
 		case 'E': udp_epoll = true; break;
 		case 'U': user = optarg; break;
+		case 'N': {
+			char nerr[160];
+			if (app.nnotify >= NOTIFY_MAX_TARGETS) {
+				log_err("too many --notify targets (at most %d)", NOTIFY_MAX_TARGETS);
+				return 2;
+			}
+			if (addr_parse(&app.notify[app.nnotify], optarg, 53, nerr, sizeof(nerr)) < 0) {
+				log_err("--notify %s: %s", optarg, nerr);
+				return 2;
+			}
+			app.nnotify++;
+			break;
+		}
 		case 'X': {
 			char aerr[160];
 			if (acl_add(&app.xfr_acl, optarg, aerr, sizeof(aerr)) < 0) {
@@ -521,6 +614,7 @@ int cmd_serve(int argc, char **argv)
 			log_info("listening on %s (udp, tcp)", addr_str(server_bound_addr(s, i), a));
 		log_info("%u worker%s", server_threads(s), server_threads(s) == 1 ? "" : "s");
 	}
+	notify_changes(&app, atomic_load(&app.current), NULL);
 	rc = server_run(s);
 	if (rc < 0)
 		log_err("%s", server_error(s));

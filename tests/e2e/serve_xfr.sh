@@ -75,10 +75,16 @@ st=$(dig @127.0.0.1 -p "$XP" www.example.com AXFR +time=3 2>&1; grep -c 'NOTAUTH
 st=$("$TOOLS/dnsmulti" -s "127.0.0.1:$XP" -n example.com -t 252 -c 1 -w 300 | grep -o 'flags=[0-9a-f]*' | head -1)
 [ "${st: -1}" = 5 ] && pass "AXFR over UDP: REFUSED ($st)" || fail "AXFR over UDP: ${st:-no reply}"
 
-# Knot as a secondary of antidote
+# Knot as a secondary of antidote (a second primary, on a copy of the zone
+# it can change, that NOTIFYs Knot)
 if command -v knotd >/dev/null; then
 	KP=$(pick_port)
 	KD=$E2E_TMP/knot
+	cp "$Z1" "$E2E_TMP/ex.zone"
+	kill "$XPID"
+	wait "$XPID" 2>/dev/null
+	Z1=$E2E_TMP/ex.zone
+	xfr_start --allow-transfer 127.0.0.1 --notify "127.0.0.1:$KP" || { fail "serve did not start"; e2e_finish; }
 	mkdir -p "$KD/db" "$KD/zones"
 	cat >"$KD/knot.conf" <<K
 server:
@@ -95,6 +101,10 @@ log:
 remote:
   - id: primary
     address: 127.0.0.1@$XP
+acl:
+  - id: notify_from_primary
+    address: 127.0.0.1
+    action: notify
 template:
   - id: default
     storage: "$KD/zones"
@@ -102,6 +112,7 @@ template:
     zonefile-load: none
     journal-content: none
     semantic-checks: off
+    acl: notify_from_primary
 zone:
   - domain: example.com
     master: primary
@@ -132,6 +143,24 @@ K
 			fail "Knot secondary answers differ ($same/$total)"
 		grep -q 'transfer of example.com. (serial' "$E2E_TMP/xfr.err" && pass "primary logged the transfer to Knot" ||
 			fail "no transfer line in the primary's log"
+		# a reload with a new serial: NOTIFY, and Knot transfers at once
+		# (its own refresh timer is 7200 s)
+		sed -i 's/2024010101/2024010102/' "$Z1"
+		echo 'notified IN A 192.0.2.123' >>"$Z1"
+		kill -HUP "$XPID"
+		got=
+		for _ in $(seq 50); do
+			got=$(dig @127.0.0.1 -p "$KP" notified.example.com A +short +time=1 +tries=1 2>/dev/null)
+			[ -n "$got" ] && break
+			sleep 0.1
+		done
+		[ "$got" = 192.0.2.123 ] && pass "after a reload Knot has the new record within 5 s (NOTIFY)" ||
+			fail "Knot did not pick up the change: ${got:-nothing}; $(grep -i notify "$E2E_TMP/xfr.err" | tail -2 | tr '\n' ' ')"
+		grep -q "notify example.com. (serial 2024010102) to 127.0.0.1:$KP: answered NOERROR" "$E2E_TMP/xfr.err" &&
+			pass "the primary logs Knot's answer to its NOTIFY" || fail "no NOTIFY answer logged"
+		grep -q "notify nsec3.test. (serial 2024030301)" <(sed -n '/reloading/,$p' "$E2E_TMP/xfr.err") &&
+			fail "NOTIFY sent for a zone whose serial did not change" ||
+			pass "no NOTIFY for the zones whose serial did not change"
 	else
 		fail "Knot did not load the zones from antidote: $(tail -3 "$KD/knot.log" | tr '\n' ' ')"
 	fi
