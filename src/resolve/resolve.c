@@ -523,8 +523,9 @@ static void fail_entry(struct wstate *ws, inflight_entry *e)
 
 static const up_handler up_handlers;
 
-/* Asks the question of e again over TCP (injectors do not forge over TCP);
- * t (NULL when it already ended) is finished first. */
+/* Asks the question of e again over TCP (injectors do not forge over TCP),
+ * a DNS over TLS upstream of the route first when it has one; t (NULL when
+ * it already ended) is finished first. */
 static void escalate(struct wstate *ws, inflight_entry *e, up_txn *t)
 {
 	struct app *app = ws->app;
@@ -544,7 +545,7 @@ static void escalate(struct wstate *ws, inflight_entry *e, up_txn *t)
 		.qclass = e->qclass,
 		.hdr_flags = (uint16_t)(MSG_RD | (e->cd_bit ? MSG_CD : 0)),
 		.edns_flags = (uint16_t)(e->do_bit || (ws->val && validator_covers(ws->val, e->qname)) ? EDNS_DO : 0),
-		.flags = UP_QF_TCP,
+		.flags = UP_QF_TCP | UP_QF_PREFER_TLS,
 		.servers = rm.servers,
 		.nservers = rm.n,
 	};

@@ -263,9 +263,13 @@ bool upstream_rcode_failover(unsigned rcode)
 
 /* ---- selection ---- */
 
-static unsigned order(const up_ctx *c, const uint16_t *cand, unsigned n, uint16_t *out, uint64_t now)
+/* prefer_tls (UP_QF_PREFER_TLS): TLS upstreams that are not down come
+ * first, each group in the usual order. */
+static unsigned order(const up_ctx *c, const uint16_t *cand, unsigned n, uint16_t *out, uint64_t now,
+		      bool prefer_tls)
 {
 	uint64_t key[UP_MAX_CAND];
+	bool later[UP_MAX_CAND];
 	unsigned k = 0;
 	if (n > UP_MAX_CAND)
 		n = UP_MAX_CAND;
@@ -288,13 +292,16 @@ static unsigned order(const up_ctx *c, const uint16_t *cand, unsigned n, uint16_
 			kk = 1ull << 62;                              /* never measured */
 		else
 			kk = (2ull << 62) | sv->rtt.srtt_us;
+		bool lt = prefer_tls && !(sv->tls && !sv->down);
 		unsigned j = k++;
-		while (j && key[j - 1] > kk) { /* stable insertion */
+		while (j && (later[j - 1] > lt || (later[j - 1] == lt && key[j - 1] > kk))) { /* stable insertion */
 			key[j] = key[j - 1];
+			later[j] = later[j - 1];
 			out[j] = out[j - 1];
 			j--;
 		}
 		key[j] = kk;
+		later[j] = lt;
 		out[j] = (uint16_t)s;
 	}
 	return k;
@@ -302,7 +309,7 @@ static unsigned order(const up_ctx *c, const uint16_t *cand, unsigned n, uint16_
 
 unsigned upstream_order(const up_ctx *c, const uint16_t *cand, unsigned n, uint16_t *out)
 {
-	return order(c, cand, n, out, c->loop.now_us(c->loop.ctx));
+	return order(c, cand, n, out, c->loop.now_us(c->loop.ctx), false);
 }
 
 /* ---- transactions: release, end ---- */
@@ -1181,7 +1188,7 @@ int upstream_query(up_ctx *c, const up_query *q, const up_handler *h, void *arg,
 		return DNS_EINVAL;
 	uint64_t now = now_us(c);
 	uint16_t cand[UP_MAX_CAND];
-	unsigned n = order(c, q->servers, q->nservers, cand, now);
+	unsigned n = order(c, q->servers, q->nservers, cand, now, q->flags & UP_QF_PREFER_TLS);
 	if (!n)
 		return DNS_EINVAL;
 	up_txn *t = c->free;

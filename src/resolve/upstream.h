@@ -257,6 +257,9 @@ typedef struct up_handler {
 } up_handler;
 
 #define UP_QF_TCP 1u /* TCP from the first attempt */
+#define UP_QF_PREFER_TLS 2u /* DNS over TLS candidates (not down) first: the
+			     * defence's escalation, where the path must not
+			     * be forgeable at all */
 
 typedef struct up_query {
 	const uint8_t *qname;     /* wire form, copied */

@@ -1417,6 +1417,38 @@ static void test_tls_verify_failover(void **state)
 	fake_close(&b);
 }
 
+/* The defence's escalation (UP_QF_PREFER_TLS): a route's TLS upstream is
+ * asked first, though the plain one comes first otherwise. */
+static void test_prefer_tls(void **state)
+{
+	(void)state;
+	static const uint16_t S10[] = { 1, 0 };
+	fake a, b;
+	fake_open(&a, F_ANSWER);
+	fake_tls(&a);
+	fake_open(&b, F_ANSWER);
+	route *rt = tls_route(&a, "dot.test", &b);
+	up_config cfg = { .rto_init_us = 500000 };
+	up_ctx *c = mk_route(rt, &cfg, true);
+	res r = { .policy = P_PLAIN };
+	ask(c, S10, 2, &r, "p1.example.", UP_QF_TCP);
+	run(c, &r.done, 2000000);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.server[0], 1);
+	assert_false(r.tls[0]);
+	res r2 = { .policy = P_PLAIN };
+	ask(c, S10, 2, &r2, "p2.example.", UP_QF_TCP | UP_QF_PREFER_TLS);
+	run(c, &r2.done, 2000000);
+	assert_int_equal(r2.n, 1);
+	assert_int_equal(r2.server[0], 0);
+	assert_true(r2.tls[0]);
+	assert_int_equal(r2.transport[0], UP_TCP);
+	upstream_free(c);
+	route_free(rt);
+	fake_tls_close(&a);
+	fake_close(&b);
+}
+
 static void test_tls_server_closes(void **state)
 {
 	(void)state;
@@ -1518,6 +1550,7 @@ int main(void)
 		cmocka_unit_test(test_set_timer),
 		cmocka_unit_test(test_tls_pipeline),
 		cmocka_unit_test(test_tls_verify_failover),
+		cmocka_unit_test(test_prefer_tls),
 		cmocka_unit_test(test_tls_server_closes),
 		cmocka_unit_test(test_tls_bad_ca),
 	};
