@@ -55,7 +55,6 @@
  * would need them rebuilt are logged as "restart needed" and ignored.
  * SIGUSR1 (the stats thread) prints the counters. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -64,7 +63,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -200,7 +198,6 @@ struct app {
 	int argc;              /* the command line, parsed again on SIGHUP */
 	char **argv;
 	char *learned_path;    /* --learned-bogus (control thread only) */
-	int vlog_fd;           /* --log-verdicts file descriptor, -1 unknown */
 	_Atomic unsigned reloads; /* completed (the stats thread reads it) */
 	server *srv;
 	unsigned nworkers, nctx, nservers;
@@ -1463,25 +1460,6 @@ static void handlers_quiesce(struct app *app, uint64_t gen)
 		}
 }
 
-/* Reopens the --log-verdicts file (log rotation, or a new name) on the
- * descriptor the log writes to: dup2 replaces it atomically, so a line
- * being written lands in the old file or the new one, never in neither. */
-static int reopen_vlog(struct app *app, const char *path)
-{
-	if (app->vlog_fd < 0) {
-		errno = ENOTSUP;
-		return -1;
-	}
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return -1;
-	int rc = dup2(fd, app->vlog_fd) < 0 ? -1 : 0;
-	int e = errno;
-	close(fd);
-	errno = e;
-	return rc;
-}
-
 static void reload(void *appv)
 {
 	struct app *app = appv;
@@ -1520,9 +1498,9 @@ static void reload(void *appv)
 	const char *vlog_note = "";
 	if (app->cfg->log_verdicts && nc->log_verdicts && strcmp(nc->log_verdicts, "-") &&
 	    strcmp(app->cfg->log_verdicts, "-")) {
-		if (reopen_vlog(app, nc->log_verdicts) < 0)
-			log_err("reload: log-verdicts: cannot reopen %s: %s (still writing to the old file)",
-				nc->log_verdicts, strerror(errno));
+		char verr[300];
+		if (verdict_log_reopen(app->vlog, nc->log_verdicts, verr, sizeof(verr)) < 0)
+			log_err("reload: log-verdicts: cannot reopen %s (still writing to the old file)", verr);
 		else
 			vlog_note = ", log-verdicts reopened";
 	}
@@ -1570,27 +1548,6 @@ static void reload(void *appv)
 		 freed ? "" : " (old configuration freed later: a worker is busy)");
 }
 
-/* The descriptor verdict_log_open(path) is about to get (the lowest free
- * one: no other thread runs yet), or -1. Checked afterwards by
- * vlog_fd_check. */
-static int lowest_free_fd(void)
-{
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		close(fd);
-	return fd;
-}
-
-/* fd is path, opened for appending? */
-static int vlog_fd_check(int fd, const char *path)
-{
-	struct stat a, b;
-	if (fd < 0 || fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-		return -1;
-	int fl = fcntl(fd, F_GETFL);
-	return fl >= 0 && (fl & O_APPEND) ? fd : -1;
-}
-
 int cmd_resolve(int argc, char **argv)
 {
 	static resolve_config cfg;
@@ -1629,7 +1586,6 @@ int cmd_resolve(int argc, char **argv)
 	app.cfg = &cfg;
 	app.argc = argc;
 	app.argv = argv;
-	app.vlog_fd = -1;
 	live0.cfg = &cfg;
 	live0.rt = cfg.rt;
 	live0.identity = true;
@@ -1698,12 +1654,10 @@ int cmd_resolve(int argc, char **argv)
 	app.learned = bogus_new();
 	if (cfg.log_verdicts) {
 		char verr[512];
-		int fd = strcmp(cfg.log_verdicts, "-") ? lowest_free_fd() : -1;
 		if (!(app.vlog = verdict_log_open(cfg.log_verdicts, verr, sizeof(verr)))) {
 			log_err("log-verdicts: %s", verr);
 			return 1;
 		}
-		app.vlog_fd = vlog_fd_check(fd, cfg.log_verdicts);
 	}
 	if (!app.ws || !app.ts || !app.wst || !app.snap || !app.vsnap || !app.dsnap || !app.learned) {
 		log_err("out of memory");

@@ -1,12 +1,17 @@
 /* verdict — signal names, explanations, counters and the JSON-lines verdict log (see verdict.h). */
 #include "resolve/verdict.h"
 
+#include "dns/err.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "dns/err.h"
 #include "dns/name.h"
 #include "dns/rrtype.h"
 
@@ -269,6 +274,29 @@ verdict_log *verdict_log_open(const char *path, char *err, size_t errlen)
 	l->own = true;
 	setvbuf(l->f, NULL, _IOLBF, 0); /* whole lines, readable with tail -f */
 	return l;
+}
+
+int verdict_log_reopen(verdict_log *l, const char *path, char *err, size_t errlen)
+{
+	if (!l || !l->own) {
+		snprintf(err, errlen, "not a file log");
+		return DNS_EINVAL;
+	}
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return DNS_EIO;
+	}
+	/* under the stream's lock: a line being written lands whole in the old
+	 * file or whole in the new one */
+	flockfile(l->f);
+	fflush(l->f);
+	int rc = dup2(fd, fileno(l->f)) < 0 ? DNS_EIO : 0;
+	if (rc)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	funlockfile(l->f);
+	close(fd);
+	return rc;
 }
 
 void verdict_log_close(verdict_log *l)

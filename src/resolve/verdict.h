@@ -136,6 +136,12 @@ typedef struct verdict_log verdict_log;
 /* Opens path for appending ("-": stdout). NULL with a message on error. */
 verdict_log *verdict_log_open(const char *path, char *err, size_t errlen);
 void verdict_log_close(verdict_log *l);
+/* Makes l write to path from now on (log rotation, or a new name): the new
+ * file is opened for appending and put in place of the old one's
+ * descriptor under the stream's lock, so writers in other threads carry on
+ * and no line is split or lost. Not for "-". Returns 0, or DNS_EIO /
+ * DNS_EINVAL with a message in err (l keeps writing where it did). */
+int verdict_log_reopen(verdict_log *l, const char *path, char *err, size_t errlen);
 /* Formats and writes one line (NULL l: nothing). */
 void verdict_log_write(verdict_log *l, const verdict_rec *r);
 void verdict_log_flush(verdict_log *l);

@@ -164,12 +164,62 @@ static void test_log_file(void **st)
 	assert_non_null(strstr(err, "/nonexistent/dir/x"));
 }
 
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[8192];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* Log rotation: after the file is moved away and the log reopened, new
+ * lines go to the new file and none is lost or split. */
+static void test_log_reopen(void **st)
+{
+	(void)st;
+	char path[64] = "/tmp/antidote-vreopen.XXXXXX", moved[80];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(moved, sizeof(moved), "%s.1", path);
+	char err[256];
+	verdict_log *l = verdict_log_open(path, err, sizeof(err));
+	assert_non_null(l);
+	verdict_rec r = sample();
+	verdict_log_write(l, &r);
+	verdict_log_write(l, &r);
+	assert_int_equal(rename(path, moved), 0);
+	verdict_log_write(l, &r); /* still the old file (moved) */
+	assert_int_equal(verdict_log_reopen(l, path, err, sizeof(err)), 0);
+	verdict_log_write(l, &r);
+	verdict_log_flush(l);
+	assert_int_equal(count_lines(moved), 3);
+	assert_int_equal(count_lines(path), 1);
+	/* a path that cannot be opened: an error, and the log goes on */
+	assert_true(verdict_log_reopen(l, "/nonexistent/dir/v", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent/dir/v"));
+	verdict_log_write(l, &r);
+	verdict_log_close(l);
+	assert_int_equal(count_lines(path), 2);
+	unlink(path);
+	unlink(moved);
+	/* stdout cannot be reopened */
+	l = verdict_log_open("-", err, sizeof(err));
+	assert_true(verdict_log_reopen(l, path, err, sizeof(err)) < 0);
+	verdict_log_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),   cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_names),    cmocka_unit_test(test_counters),
-		cmocka_unit_test(test_log_file),
+		cmocka_unit_test(test_log_file), cmocka_unit_test(test_log_reopen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
