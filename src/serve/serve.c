@@ -20,6 +20,7 @@
 #include "resolve/acl.h"
 #include "dns/msg.h"
 #include "dns/rrtype.h"
+#include "dns/tsig.h"
 #include "dns/wire.h"
 #include "serve/zone.h"
 #include "dns/zonefile.h"
@@ -28,6 +29,16 @@
 
 #define SERVE_MAXLISTEN 16
 #define SERVE_MAXZONES 4096
+#define SERVE_MAXKEYS 16
+#define SERVE_MAXXFR 32
+
+/* One --allow-transfer entry: an address prefix, a TSIG key, or both. */
+struct xfr_rule {
+	bool any_addr;        /* "key:NAME": any client address */
+	acl addr;
+	int key;              /* index in serve_app.keys; -1: no key needed */
+	uint8_t kname[NAME_MAXLEN];
+};
 
 struct zone_arg {
 	const char *file;
@@ -40,6 +51,7 @@ struct serve_app;
 struct worker {
 	answer_ctx ans;
 	struct serve_app *app;
+	uint8_t qbuf[MSG_MAXLEN]; /* a signed query without its TSIG */
 	_Atomic uint64_t active; /* generation being used, 0 when idle */
 };
 
@@ -53,7 +65,10 @@ struct serve_app {
 	unsigned nworkers;
 	bool no_cache;
 	rrl *rrl;              /* --rrl: response rate limiting (NULL: off) */
-	acl xfr_acl;           /* --allow-transfer: who may AXFR/IXFR (empty: nobody) */
+	struct xfr_rule *xfr;  /* --allow-transfer: who may AXFR/IXFR (none: nobody) */
+	unsigned nxfr;
+	tsig_key *keys;        /* --tsig-key */
+	unsigned nkeys;
 	net_addr notify[NOTIFY_MAX_TARGETS]; /* --notify: secondaries told of changes */
 	unsigned nnotify;
 };
@@ -136,7 +151,8 @@ static void usage(FILE *f)
 		"usage: antidote serve --listen ADDR[:PORT] [--listen ...] --zone [NAME=]FILE [--zone ...]\n"
 		"                      [--threads N] [--nsid TEXT|0xHEX] [--max-udp N] [--tcp-idle MS]\n"
 		"                      [--rrl N [--rrl-slip N] [--rrl-ipv4-prefix N] [--rrl-ipv6-prefix N]]\n"
-		"                      [--allow-transfer CIDR] [--notify ADDR[:PORT]] [--check] [--user USER] [--verbose|--quiet]\n"
+		"                      [--tsig-key ALG:NAME:SECRET] [--allow-transfer CIDR|key:NAME|CIDR@key:NAME]\n"
+		"                      [--notify ADDR[:PORT]] [--check] [--user USER] [--verbose|--quiet]\n"
 		"\n"
 		"Authoritative DNS server for RFC 1035 zone files.\n"
 		"  --listen ADDR     address to answer on, IPv4 (127.0.0.1:5300) or IPv6 ([::1]:5300);\n"
@@ -158,8 +174,16 @@ static void usage(FILE *f)
 		"                    real clients retry over TCP, never limited), the rest are dropped\n"
 		"                    (default 2; 0: drop all; 1: truncate all)\n"
 		"  --rrl-ipv4-prefix N, --rrl-ipv6-prefix N  client network sizes (default 24, 56)\n"
-		"  --allow-transfer CIDR  clients that may transfer zones (AXFR; IXFR is answered\n"
-		"                    with the whole zone) over TCP; repeatable; default nobody\n"
+		"  --tsig-key ALG:NAME:SECRET  a TSIG key (RFC 8945), written as for dig -y: ALG\n"
+		"                    hmac-sha256 (or hmac-sha512, -sha384, -sha224, -sha1), SECRET in\n"
+		"                    base64; repeatable. A query signed with a known key is answered\n"
+		"                    signed; a bad signature gets NOTAUTH with TSIG error BADSIG,\n"
+		"                    an unknown key BADKEY, a clock off by > 300 s BADTIME\n"
+		"  --allow-transfer CIDR|key:NAME|CIDR@key:NAME  who may transfer zones (AXFR; IXFR\n"
+		"                    is answered with the whole zone) over TCP: clients in CIDR\n"
+		"                    (signed or not), any client whose request is signed with the\n"
+		"                    --tsig-key NAME (every message of its transfer is then signed),\n"
+		"                    or clients in CIDR signing with NAME; repeatable; default nobody\n"
 		"  --notify ADDR[:PORT]  secondary told (DNS NOTIFY, RFC 1996) at start and whenever a\n"
 		"                    reload changes a zone's serial, so it transfers at once; repeatable\n"
 		"  --user USER       after binding, run as USER (name or number): its uid and\n"
@@ -208,38 +232,65 @@ static zoneset *load_all(const struct serve_app *app, bool quiet)
 	return zs;
 }
 
-/* AXFR/IXFR over TCP from a client in --allow-transfer: the whole transfer
- * (xfr.h) is built now, while the zoneset cannot be freed; every message
- * but the last is queued on the connection, the last is the handler's
- * response. Returns the length, SERVER_DROP, or 0 when q is not a
- * transfer this function handles (answer_query then refuses it). */
-static int transfer(struct worker *w, const zoneset *zs, server_query *q)
+static bool xfr_allowed(const struct serve_app *app, const net_addr *peer, const tsig_key *key)
 {
-	msg m;
-	if (msg_parse_query(&m, q->req, q->req_len) < 0 || (m.qtype != RR_AXFR && m.qtype != RR_IXFR) ||
-	    !acl_match(&w->app->xfr_acl, q->peer))
-		return 0;
-	char who[ADDR_STRLEN], zn[NAME_MAXTEXT];
+	for (unsigned i = 0; i < app->nxfr; i++) {
+		const struct xfr_rule *r = &app->xfr[i];
+		if ((r->any_addr || acl_match(&r->addr, peer)) && (r->key < 0 || key == &app->keys[r->key]))
+			return true;
+	}
+	return false;
+}
+
+/* Signs the message resp[0..len) when the exchange is signed (t->key), or
+ * adds the unsigned TSIG error of a failed request (t->error); len as is
+ * otherwise. */
+static int sign(tsig_ctx *t, server_query *q, int len, uint64_t now)
+{
+	if (len <= 0 || !t || (!t->key && !t->error))
+		return len;
+	int n = tsig_sign(t, q->resp, (size_t)len, q->resp_max, now);
+	if (n < 0) {
+		log_err("tsig: cannot sign a response (%s)", dns_strerror(n));
+		return SERVER_DROP;
+	}
+	return n;
+}
+
+/* AXFR/IXFR over TCP from a client --allow-transfer lets in (t: its
+ * verified TSIG exchange, or NULL): the whole transfer (xfr.h) is built
+ * now, while the zoneset cannot be freed; every message (each signed when
+ * t is) but the last is queued on the connection, the last is the
+ * handler's response. Returns the length or SERVER_DROP. */
+static int transfer(const zoneset *zs, server_query *q, const msg *m, tsig_ctx *t, uint64_t now)
+{
+	char who[ADDR_STRLEN], zn[NAME_MAXTEXT], kn[NAME_MAXTEXT] = "";
 	addr_str(q->peer, who);
-	name_to_text(m.qname, zn, sizeof(zn));
-	zone *z = zoneset_find(zs, m.qname);
-	if (!z || !name_eq(z->origin, m.qname)) {
+	name_to_text(m->qname, zn, sizeof(zn));
+	if (t)
+		name_to_text(t->key->name, kn, sizeof(kn));
+	size_t cap = q->resp_max - (t ? tsig_size(t) : 0);
+	zone *z = zoneset_find(zs, m->qname);
+	if (!z || !name_eq(z->origin, m->qname)) {
 		log_info("transfer of %s to %s refused: not a zone served here (NOTAUTH)", zn, who);
-		return xfr_error(&m, RCODE_NOTAUTH, q->resp, q->resp_max);
+		return sign(t, q, xfr_error(m, RCODE_NOTAUTH, q->resp, cap), now);
 	}
 	xfr_cursor c;
-	xfr_start(&c, z, &m);
+	xfr_start(&c, z, m);
 	for (;;) {
 		bool last;
-		int len = xfr_next(&c, q->resp, q->resp_max, &last);
+		int len = xfr_next(&c, q->resp, cap, &last);
 		if (len <= 0) {
 			log_err("transfer of %s to %s failed after %llu records", zn, who,
 				(unsigned long long)c.records);
-			return len < 0 ? xfr_error(&m, RCODE_SERVFAIL, q->resp, q->resp_max) : SERVER_DROP;
+			return len < 0 ? sign(t, q, xfr_error(m, RCODE_SERVFAIL, q->resp, cap), now) : SERVER_DROP;
 		}
+		len = sign(t, q, len, now);
+		if (len < 0)
+			return SERVER_DROP;
 		if (last) {
-			log_info("transfer of %s (serial %u) to %s: %llu records in %llu messages", zn,
-				 zone_serial(z), who,
+			log_info("transfer of %s (serial %u) to %s%s%s: %llu records in %llu messages", zn,
+				 zone_serial(z), who, t ? ", TSIG key " : "", kn,
 				 (unsigned long long)c.records + 2, (unsigned long long)c.messages);
 			return len;
 		}
@@ -250,6 +301,69 @@ static int transfer(struct worker *w, const zoneset *zs, server_query *q)
 	}
 }
 
+/* Queries that need more than answer_query: zone transfers over TCP and,
+ * with --tsig-key, signed queries (verified, answered without their TSIG,
+ * the answer signed). Returns the response length, SERVER_DROP, or 0 when
+ * answer_query should handle q as usual. */
+static int guarded(struct worker *w, const zoneset *zs, server_query *q)
+{
+	struct serve_app *app = w->app;
+	msg m;
+	bool tcp = q->transport == SERVER_TCP;
+	if (msg_parse_query(&m, q->req, q->req_len) < 0 || (m.hdr.flags & MSG_QR))
+		return 0;
+	bool xfr = tcp && (m.qtype == RR_AXFR || m.qtype == RR_IXFR) && app->nxfr;
+	if (!m.tsig_off && !xfr)
+		return 0;
+	if (!m.tsig_off) /* an unsigned transfer */
+		return xfr_allowed(app, q->peer, NULL) ? transfer(zs, q, &m, NULL, 0) : 0;
+	tsig_ctx t;
+	if (tsig_ctx_init(&t, app->keys, app->nkeys) < 0) {
+		tsig_ctx_free(&t);
+		return SERVER_DROP;
+	}
+	uint64_t now = (uint64_t)time(NULL);
+	char who[ADDR_STRLEN], kn[NAME_MAXTEXT];
+	int len, rc = tsig_verify(&t, &m, now);
+	if (rc != 0) {
+		addr_str(q->peer, who);
+		name_to_text(t.kname, kn, sizeof(kn));
+		if (rc < 0) {
+			log_info("query from %s: malformed TSIG (FORMERR)", who);
+			len = xfr_error(&m, RCODE_FORMERR, q->resp, q->resp_max);
+		} else {
+			log_info("query from %s signed with key %s: %s (NOTAUTH)", who, kn,
+				 rc == TSIG_BADKEY ? "unknown key (BADKEY)" : rc == TSIG_BADSIG ? "bad signature (BADSIG)"
+				 : rc == TSIG_BADTIME ? "clock off (BADTIME)" : "truncated MAC (BADTRUNC)");
+			len = sign(&t, q, xfr_error(&m, RCODE_NOTAUTH, q->resp, q->resp_max - tsig_size(&t)), now);
+		}
+	} else if (xfr) {
+		if (xfr_allowed(app, q->peer, t.key)) {
+			len = transfer(zs, q, &m, &t, now);
+		} else {
+			addr_str(q->peer, who);
+			name_to_text(t.key->name, kn, sizeof(kn));
+			log_info("transfer to %s (key %s) refused: not in --allow-transfer", who, kn);
+			len = sign(&t, q, xfr_error(&m, RCODE_REFUSED, q->resp, q->resp_max - tsig_size(&t)), now);
+		}
+	} else {
+		/* a signed query: answered as if unsigned, then signed; the
+		 * size limit leaves room for the TSIG */
+		int n = tsig_strip(&m, w->qbuf, sizeof(w->qbuf));
+		size_t limit = tcp ? q->resp_max : 512;
+		if (!tcp && m.edns.present)
+			limit = m.edns.udp_size < 512 ? 512 : m.edns.udp_size < app->acfg.max_udp ? m.edns.udp_size
+											 : app->acfg.max_udp;
+		if (limit > q->resp_max)
+			limit = q->resp_max;
+		len = n < 0 ? ANSWER_DROP : answer_query(&w->ans, zs, w->qbuf, (size_t)n, q->resp,
+							 limit - tsig_size(&t), tcp);
+		len = len > 0 ? sign(&t, q, len, now) : SERVER_DROP;
+	}
+	tsig_ctx_free(&t);
+	return len > 0 ? len : SERVER_DROP;
+}
+
 static int handle_query(void *ctx, server_query *q)
 {
 	struct worker *w = ctx;
@@ -257,15 +371,15 @@ static int handle_query(void *ctx, server_query *q)
 	uint64_t gen = atomic_load_explicit(&app->gen, memory_order_acquire);
 	atomic_store_explicit(&w->active, gen, memory_order_seq_cst);
 	zoneset *zs = atomic_load_explicit(&app->current, memory_order_acquire);
-	if (q->transport == SERVER_TCP && app->xfr_acl.n) {
-		int x = transfer(w, zs, q);
-		if (x) {
-			atomic_store_explicit(&w->active, 0, memory_order_release);
-			return x;
-		}
-	}
-	int len = answer_query(&w->ans, zs, q->req, q->req_len, q->resp, q->resp_max,
-			       q->transport == SERVER_TCP);
+	int len = 0;
+	/* transfers over TCP; signed queries (only they have an additional
+	 * RR past a possible OPT) */
+	if ((q->transport == SERVER_TCP && app->nxfr) ||
+	    (app->nkeys && q->req_len >= MSG_HDRLEN && wire_get_u16(q->req + 10)))
+		len = guarded(w, zs, q);
+	if (!len)
+		len = answer_query(&w->ans, zs, q->req, q->req_len, q->resp, q->resp_max,
+				   q->transport == SERVER_TCP);
 	atomic_store_explicit(&w->active, 0, memory_order_release);
 	if (len > 0 && app->rrl && q->transport == SERVER_UDP) {
 		struct timespec ts;
@@ -372,6 +486,56 @@ static long parse_num(const char *s, long lo, long hi, const char *what)
 	return v;
 }
 
+/* "CIDR", "key:NAME" or "CIDR@key:NAME" (the key is looked up once every
+ * option is read). */
+static int parse_xfr_rule(struct serve_app *app, const char *arg)
+{
+	if (app->nxfr >= SERVE_MAXXFR) {
+		log_err("too many --allow-transfer (at most %d)", SERVE_MAXXFR);
+		return -1;
+	}
+	struct xfr_rule *r = &app->xfr[app->nxfr];
+	memset(r, 0, sizeof(*r));
+	r->key = -1;
+	const char *k = !strncmp(arg, "key:", 4) ? arg : strstr(arg, "@key:");
+	if (k) {
+		const char *name = k + (*k == '@' ? 5 : 4);
+		char t[NAME_MAXTEXT + 2];
+		size_t n = strlen(name);
+		if (n == 0 || n >= NAME_MAXTEXT) {
+			log_err("--allow-transfer %s: give key:NAME", arg);
+			return -1;
+		}
+		memcpy(t, name, n + 1);
+		if (t[n - 1] != '.')
+			t[n++] = '.', t[n] = 0;
+		if (name_from_text(t, n, NULL, r->kname) < 0) {
+			log_err("--allow-transfer %s: bad key name", arg);
+			return -1;
+		}
+		name_lower(r->kname);
+		r->key = 0; /* resolved later */
+	}
+	if (k == arg) {
+		r->any_addr = true;
+	} else {
+		char a[128], aerr[160];
+		size_t n = k ? (size_t)(k - arg) : strlen(arg);
+		if (n >= sizeof(a)) {
+			log_err("--allow-transfer %s: address too long", arg);
+			return -1;
+		}
+		memcpy(a, arg, n);
+		a[n] = 0;
+		if (acl_add(&r->addr, a, aerr, sizeof(aerr)) < 0) {
+			log_err("--allow-transfer %s: %s", arg, aerr);
+			return -1;
+		}
+	}
+	app->nxfr++;
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -387,6 +551,7 @@ int cmd_serve(int argc, char **argv)
 		{"user", required_argument, NULL, 'U'},
 		{"rrl", required_argument, NULL, 'R'},
 		{"allow-transfer", required_argument, NULL, 'X'},
+		{"tsig-key", required_argument, NULL, 'K'},
 		{"notify", required_argument, NULL, 'N'},
 		{"rrl-slip", required_argument, NULL, 'S'},
 		{"rrl-ipv4-prefix", required_argument, NULL, '4'},
@@ -399,8 +564,10 @@ int cmd_serve(int argc, char **argv)
 	static net_addr listen[SERVE_MAXLISTEN];
 	static struct zone_arg zones[SERVE_MAXZONES];
 	static uint8_t nsid[512];
+	static tsig_key keys[SERVE_MAXKEYS];
+	static struct xfr_rule xfr[SERVE_MAXXFR];
 	size_t nlisten = 0;
-	struct serve_app app = {.zones = zones, .acfg = {.max_udp = 1232}};
+	struct serve_app app = {.zones = zones, .acfg = {.max_udp = 1232}, .keys = keys, .xfr = xfr};
 	long threads = 0, tcp_idle = 0;
 	bool check = false, quiet = false, udp_epoll = false;
 	const char *user = NULL;
@@ -492,12 +659,26 @@ int cmd_serve(int argc, char **argv)
 			app.nnotify++;
 			break;
 		}
-		case 'X': {
-			char aerr[160];
-			if (acl_add(&app.xfr_acl, optarg, aerr, sizeof(aerr)) < 0) {
-				log_err("--allow-transfer %s: %s", optarg, aerr);
+		case 'X':
+			if (parse_xfr_rule(&app, optarg) < 0)
+				return 2;
+			break;
+		case 'K': {
+			char kerr[200];
+			if (app.nkeys >= SERVE_MAXKEYS) {
+				log_err("too many --tsig-key (at most %d)", SERVE_MAXKEYS);
 				return 2;
 			}
+			if (tsig_key_parse(&keys[app.nkeys], optarg, kerr, sizeof(kerr)) < 0) {
+				log_err("--tsig-key: %s", kerr);
+				return 2;
+			}
+			if (tsig_key_find(keys, app.nkeys, keys[app.nkeys].name)) {
+				log_err("--tsig-key: key %.*s given twice", (int)strcspn(strchr(optarg, ':') + 1, ":"),
+					strchr(optarg, ':') + 1);
+				return 2;
+			}
+			app.nkeys++;
 			break;
 		}
 		case 'R': {
@@ -543,6 +724,17 @@ int cmd_serve(int argc, char **argv)
 		log_err("give at least one --zone%s", check ? "" : " and one --listen");
 		usage(stderr);
 		return 2;
+	}
+	for (unsigned i = 0; i < app.nxfr; i++) {
+		const tsig_key *k = xfr[i].key < 0 ? NULL : tsig_key_find(keys, app.nkeys, xfr[i].kname);
+		if (xfr[i].key >= 0 && !k) {
+			char kn[NAME_MAXTEXT];
+			name_to_text(xfr[i].kname, kn, sizeof(kn));
+			log_err("--allow-transfer: no --tsig-key named %s", kn);
+			return 2;
+		}
+		if (k)
+			xfr[i].key = (int)(k - keys);
 	}
 	struct privdrop drop;
 	char derr[200];

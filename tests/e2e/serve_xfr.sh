@@ -5,7 +5,11 @@
 # messages; Knot (Debian's knotd) as a secondary transfers the zone and
 # answers like the primary; clients outside the list and UDP are refused;
 # a name that is not a zone apex gets NOTAUTH; without --allow-transfer
-# nothing is transferred.
+# nothing is transferred. TSIG (RFC 8945): `dig -y` transfers from a
+# key-only --allow-transfer with every message signed and verified by dig;
+# a wrong secret gets BADSIG, an unknown key BADKEY, an unsigned request
+# or a key not allowed from that address is refused; signed ordinary
+# queries are answered signed; Knot transfers over TSIG.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -75,6 +79,55 @@ st=$(dig @127.0.0.1 -p "$XP" www.example.com AXFR +time=3 2>&1; grep -c 'NOTAUTH
 st=$("$TOOLS/dnsmulti" -s "127.0.0.1:$XP" -n example.com -t 252 -c 1 -w 300 | grep -o 'flags=[0-9a-f]*' | head -1)
 [ "${st: -1}" = 5 ] && pass "AXFR over UDP: REFUSED ($st)" || fail "AXFR over UDP: ${st:-no reply}"
 
+# TSIG
+S1=c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==
+S2=b3RoZXItb3RoZXItb3RoZXItb3RoZXItb3RoZXItb3RoZXI=
+BAD=YmFkLWJhZC1iYWQtYmFkLWJhZC1iYWQtYmFkLWJhZC1iYWQ=
+kill "$XPID"
+wait "$XPID" 2>/dev/null
+xfr_start --tsig-key "hmac-sha256:xfr.key:$S1" --tsig-key "hmac-sha512:other:$S2" \
+	--allow-transfer key:xfr.key --allow-transfer 127.0.0.2@key:other || { fail "serve (tsig) did not start"; e2e_finish; }
+dig @127.0.0.1 -p "$XP" -y "hmac-sha256:xfr.key:$S1" bench.test AXFR +time=5 >"$E2E_TMP/tsig.axfr" 2>&1
+msgs=$(sed -n 's/.*messages \([0-9]*\),.*/\1/p' "$E2E_TMP/tsig.axfr")
+sigs=$(grep -c 'ANY[[:space:]]*TSIG[[:space:]]*hmac-sha256\. [0-9]* 300 32 .* NOERROR' "$E2E_TMP/tsig.axfr")
+grep -v '^;' "$E2E_TMP/tsig.axfr" | grep -v TSIG | grep -v '^$' | sed '$d' | norm >"$E2E_TMP/tsig.got"
+if cmp -s "$E2E_TMP/tsig.got" "$E2E_TMP/bench.test.want" && [ "${msgs:-0}" -gt 10 ] && [ "$sigs" = "$msgs" ] &&
+	! grep -qiE 'could not be validated|verify|failed|BADSIG' "$E2E_TMP/tsig.axfr"; then
+	pass "dig -y AXFR with a key-only ACL: the whole zone, all $msgs messages signed and verified by dig"
+else
+	fail "signed AXFR: msgs ${msgs:-?} signed $sigs; $(grep -iE 'fail|verif|warn' "$E2E_TMP/tsig.axfr" | head -3 | tr '\n' ' ')"
+	E2E_KEEP=1
+fi
+kdig @127.0.0.1 -p "$XP" -y "hmac-sha256:xfr.key:$S1" example.com AXFR +time=5 >"$E2E_TMP/tsig.kdig" 2>&1
+grep -q 'Received .*(1 messages, 181 records)' "$E2E_TMP/tsig.kdig" && ! grep -qiE 'warning|failed|BAD(SIG|KEY|TIME)' "$E2E_TMP/tsig.kdig" &&
+	pass "kdig -y verifies the signed transfer too" || fail "kdig: $(tail -3 "$E2E_TMP/tsig.kdig" | tr '\n' ' ')"
+out=$(dig @127.0.0.1 -p "$XP" -y "hmac-sha256:xfr.key:$BAD" example.com AXFR +time=3 2>&1)
+[[ $out == *"Transfer failed"* && $out == *" 0 "*BADSIG* ]] && pass "a wrong secret: NOTAUTH, unsigned TSIG error BADSIG" ||
+	fail "wrong secret: $(echo "$out" | tail -3 | tr '\n' ' ')"
+out=$(dig @127.0.0.1 -p "$XP" -y "hmac-sha256:who:$S1" example.com AXFR +time=3 2>&1)
+[[ $out == *"Transfer failed"* && $out == *BADKEY* ]] && pass "an unknown key: BADKEY" ||
+	fail "unknown key: $(echo "$out" | tail -3 | tr '\n' ' ')"
+out=$(dig @127.0.0.1 -p "$XP" -y "hmac-sha512:xfr.key:$S1" example.com AXFR +time=3 2>&1)
+[[ $out == *"Transfer failed"* && $out == *BADKEY* ]] && pass "the key's name with another algorithm: BADKEY" ||
+	fail "other algorithm: $(echo "$out" | tail -3 | tr '\n' ' ')"
+out=$(dig @127.0.0.1 -p "$XP" example.com AXFR +time=3 2>&1)
+[[ $out == *"Transfer failed"* ]] && grep -q 'Transfer failed' <<<"$out" && pass "unsigned AXFR with key-only ACLs: refused" ||
+	fail "unsigned AXFR: $(echo "$out" | tail -3 | tr '\n' ' ')"
+out=$(dig @127.0.0.1 -p "$XP" -y "hmac-sha512:other:$S2" example.com AXFR +time=3 2>&1)
+[[ $out == *"Transfer failed"* && $out == *"hmac-sha512. "*" 64 "*NOERROR* ]] &&
+	pass "a valid key not allowed from this address: REFUSED (signed)" ||
+	fail "key from the wrong address: $(echo "$out" | tail -3 | tr '\n' ' ')"
+out=$(dig -b 127.0.0.2 @127.0.0.1 -p "$XP" -y "hmac-sha512:other:$S2" example.com AXFR +time=3 2>&1)
+[[ $out == *"XFR size: 181 records"* && $out != *"could not be validated"* ]] &&
+	pass "the same key from 127.0.0.2 (ADDR@key:NAME): transferred, hmac-sha512" ||
+	fail "ADDR@key: $(echo "$out" | tail -3 | tr '\n' ' ')"
+out=$(dig @127.0.0.1 -p "$XP" -y "hmac-sha256:xfr.key:$S1" www.example.com A +time=3 2>&1)
+[[ $out == *"status: NOERROR"* && $out == *"TSIG PSEUDOSECTION"* && $out == *"192.0.2.80"* &&
+	$out != *"could not be validated"* ]] && pass "a signed query (UDP) is answered signed" ||
+	fail "signed query: $(echo "$out" | grep -E 'status|TSIG|WARN' | tr '\n' ' ')"
+grep -q 'transfer of bench.test. (serial [0-9]*) to 127.0.0.1:[0-9]*, TSIG key xfr.key.' "$E2E_TMP/xfr.err" &&
+	pass "the log names the key of a signed transfer" || fail "no TSIG key in the transfer log line"
+
 # Knot as a secondary of antidote (a second primary, on a copy of the zone
 # it can change, that NOTIFYs Knot)
 if command -v knotd >/dev/null; then
@@ -84,7 +137,8 @@ if command -v knotd >/dev/null; then
 	kill "$XPID"
 	wait "$XPID" 2>/dev/null
 	Z1=$E2E_TMP/ex.zone
-	xfr_start --allow-transfer 127.0.0.1 --notify "127.0.0.1:$KP" || { fail "serve did not start"; e2e_finish; }
+	xfr_start --tsig-key "hmac-sha256:xfr.key:$S1" --allow-transfer key:xfr.key --notify "127.0.0.1:$KP" ||
+		{ fail "serve did not start"; e2e_finish; }
 	mkdir -p "$KD/db" "$KD/zones"
 	cat >"$KD/knot.conf" <<K
 server:
@@ -98,9 +152,14 @@ database:
 log:
   - target: "$KD/knot.log"
     any: info
+key:
+  - id: xfr.key
+    algorithm: hmac-sha256
+    secret: $S1
 remote:
   - id: primary
     address: 127.0.0.1@$XP
+    key: xfr.key
 acl:
   - id: notify_from_primary
     address: 127.0.0.1
@@ -139,9 +198,9 @@ K
 			[ -n "$a" ] && [ "$a" = "$k" ] && same=$((same + 1))
 			[ -n "$a" ] && [ "$a" = "$k" ] || echo "# differs for $q: antidote [$a] knot [$k]"
 		done
-		[ $same = $total ] && pass "Knot as secondary transferred both zones and answers as antidote does ($same/$total)" ||
+		[ $same = $total ] && pass "Knot as secondary transferred both zones over TSIG and answers as antidote does ($same/$total)" ||
 			fail "Knot secondary answers differ ($same/$total)"
-		grep -q 'transfer of example.com. (serial' "$E2E_TMP/xfr.err" && pass "primary logged the transfer to Knot" ||
+		grep -q 'transfer of example.com. (serial .*TSIG key xfr.key' "$E2E_TMP/xfr.err" && pass "primary logged the signed transfer to Knot" ||
 			fail "no transfer line in the primary's log"
 		# a reload with a new serial: NOTIFY, and Knot transfers at once
 		# (its own refresh timer is 7200 s)
