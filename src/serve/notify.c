@@ -49,16 +49,18 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-unsigned notify_run(const notify_zone *zones, unsigned nz, const net_addr *targets, unsigned nt, unsigned tries,
-		    unsigned wait_ms, notify_result *res)
+unsigned notify_run(const notify_zone *zones, unsigned nz, const net_addr *targets, const tsig_key *const *keys,
+		    unsigned nt, unsigned tries, unsigned wait_ms, notify_result *res)
 {
 	enum { MAXP = NOTIFY_MAX_ZONES * NOTIFY_MAX_TARGETS };
 	if (nz > NOTIFY_MAX_ZONES || nt > NOTIFY_MAX_TARGETS)
 		return 0;
 	struct pending {
 		int fd;
-		uint8_t q[512];
+		bool sig;
+		uint8_t q[1024];
 		size_t qlen;
+		tsig_ctx t;
 	} *p = calloc(MAXP, sizeof(*p));
 	struct pollfd *pf = calloc(MAXP, sizeof(*pf));
 	unsigned n = nz * nt, answered = 0;
@@ -75,6 +77,16 @@ unsigned notify_run(const notify_zone *zones, unsigned nz, const net_addr *targe
 			id = (uint16_t)(now_ms() * 2654435761u + i);
 		res[i] = (notify_result){.rcode = -1};
 		int len = notify_build(p[i].q, sizeof(p[i].q), z, id);
+		const tsig_key *k = keys ? keys[i % nt] : NULL;
+		if (len > 0 && k) {
+			p[i].sig = true;
+			if (tsig_ctx_init(&p[i].t, k, 1) < 0) {
+				len = DNS_ENOMEM;
+			} else {
+				p[i].t.key = k;
+				len = tsig_sign(&p[i].t, p[i].q, (size_t)len, sizeof(p[i].q), (uint64_t)time(NULL));
+			}
+		}
 		p[i].qlen = len > 0 ? (size_t)len : 0;
 		p[i].fd = len > 0 ? socket(addr_family(t), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) : -1;
 		if (p[i].fd >= 0 && connect(p[i].fd, &t->u.sa, t->len) < 0) {
@@ -104,6 +116,11 @@ unsigned notify_run(const notify_zone *zones, unsigned nz, const net_addr *targe
 				while ((k = recv(p[i].fd, r, sizeof(r), 0)) >= 0 || errno == ECONNREFUSED) {
 					if (k >= 0 && notify_is_answer(p[i].q, p[i].qlen, r, (size_t)k)) {
 						res[i].rcode = r[3] & 0xf;
+						msg am;
+						if (p[i].sig)
+							res[i].tsig = msg_parse_query(&am, r, (size_t)k) < 0
+									      ? DNS_EFORMAT
+									      : tsig_verify(&p[i].t, &am, (uint64_t)time(NULL));
 						answered++;
 						break;
 					}
@@ -111,9 +128,12 @@ unsigned notify_run(const notify_zone *zones, unsigned nz, const net_addr *targe
 			}
 		}
 	}
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		if (p[i].fd >= 0)
 			close(p[i].fd);
+		if (p[i].sig)
+			tsig_ctx_free(&p[i].t);
+	}
 	free(p);
 	free(pf);
 	return answered;

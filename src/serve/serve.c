@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,8 @@ struct serve_app {
 	tsig_key *keys;        /* --tsig-key */
 	unsigned nkeys;
 	net_addr notify[NOTIFY_MAX_TARGETS]; /* --notify: secondaries told of changes */
+	const tsig_key *notify_key[NOTIFY_MAX_TARGETS]; /* ...signed with (NULL: not) */
+	uint8_t notify_kname[NOTIFY_MAX_TARGETS][NAME_MAXLEN]; /* (root: no key) */
 	unsigned nnotify;
 };
 
@@ -78,6 +81,7 @@ struct serve_app {
 struct notify_job {
 	unsigned nz, nt;
 	net_addr targets[NOTIFY_MAX_TARGETS];
+	const tsig_key *keys[NOTIFY_MAX_TARGETS];
 	notify_zone zones[NOTIFY_MAX_ZONES];
 };
 
@@ -91,7 +95,7 @@ static void *notify_thread(void *arg)
 {
 	struct notify_job *j = arg;
 	notify_result res[NOTIFY_MAX_ZONES * NOTIFY_MAX_TARGETS];
-	notify_run(j->zones, j->nz, j->targets, j->nt, 5, 1000, res);
+	notify_run(j->zones, j->nz, j->targets, j->keys, j->nt, 5, 1000, res);
 	for (unsigned i = 0; i < j->nz * j->nt; i++) {
 		const notify_zone *z = &j->zones[i / j->nt];
 		char zn[NAME_MAXTEXT], who[ADDR_STRLEN];
@@ -102,9 +106,11 @@ static void *notify_thread(void *arg)
 			log_warn("notify %s (serial %u) to %s: no answer after %u tries", zn, serial, who,
 				 res[i].tries);
 		else
-			log_info("notify %s (serial %u) to %s: answered %s", zn, serial, who,
+			log_info("notify %s (serial %u) to %s: answered %s%s", zn, serial, who,
 				 res[i].rcode == 0 ? "NOERROR" : res[i].rcode == 9 ? "NOTAUTH"
-								   : res[i].rcode == 5 ? "REFUSED" : "with an error");
+								   : res[i].rcode == 5 ? "REFUSED" : "with an error",
+				 !j->keys[i % j->nt] ? "" : res[i].tsig == 0 ? " (TSIG verified)"
+				 : res[i].tsig == DNS_ENOTFOUND ? " (answer NOT signed)" : " (answer's TSIG does NOT verify)");
 	}
 	free(j);
 	return NULL;
@@ -121,6 +127,7 @@ static void notify_changes(const struct serve_app *app, const zoneset *now, cons
 		return;
 	j->nt = app->nnotify;
 	memcpy(j->targets, app->notify, sizeof(net_addr) * app->nnotify);
+	memcpy(j->keys, app->notify_key, sizeof(j->keys[0]) * app->nnotify);
 	for (size_t i = 0; i < now->count && j->nz < NOTIFY_MAX_ZONES; i++) {
 		const zone *z = now->zones[i];
 		const zone *o = before ? zoneset_find(before, z->origin) : NULL;
@@ -140,8 +147,14 @@ static void notify_changes(const struct serve_app *app, const zoneset *now, cons
 	pthread_attr_t at;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	/* the thread takes no signals (at start it is created before the
+	 * server blocks them for its signalfd: a SIGHUP would kill us) */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (!j->nz || pthread_create(&t, &at, notify_thread, j))
 		free(j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&at);
 }
 
@@ -152,7 +165,7 @@ static void usage(FILE *f)
 		"                      [--threads N] [--nsid TEXT|0xHEX] [--max-udp N] [--tcp-idle MS]\n"
 		"                      [--rrl N [--rrl-slip N] [--rrl-ipv4-prefix N] [--rrl-ipv6-prefix N]]\n"
 		"                      [--tsig-key ALG:NAME:SECRET] [--allow-transfer CIDR|key:NAME|CIDR@key:NAME]\n"
-		"                      [--notify ADDR[:PORT]] [--check] [--user USER] [--verbose|--quiet]\n"
+		"                      [--notify ADDR[:PORT][@key:NAME]] [--check] [--user USER] [--verbose|--quiet]\n"
 		"\n"
 		"Authoritative DNS server for RFC 1035 zone files.\n"
 		"  --listen ADDR     address to answer on, IPv4 (127.0.0.1:5300) or IPv6 ([::1]:5300);\n"
@@ -185,7 +198,8 @@ static void usage(FILE *f)
 		"                    --tsig-key NAME (every message of its transfer is then signed),\n"
 		"                    or clients in CIDR signing with NAME; repeatable; default nobody\n"
 		"  --notify ADDR[:PORT]  secondary told (DNS NOTIFY, RFC 1996) at start and whenever a\n"
-		"                    reload changes a zone's serial, so it transfers at once; repeatable\n"
+		"                    reload changes a zone's serial, so it transfers at once; repeatable;\n"
+		"                    with @key:NAME the NOTIFY is signed with that --tsig-key\n"
 		"  --user USER       after binding, run as USER (name or number): its uid and\n"
 		"                    primary group, no way back to root; zone files must be\n"
 		"                    readable by USER for SIGHUP reloads\n"
@@ -486,6 +500,22 @@ static long parse_num(const char *s, long lo, long hi, const char *what)
 	return v;
 }
 
+/* A key name in text (absolute or not) into out, lower-cased. */
+static int parse_key_name(const char *name, uint8_t *out)
+{
+	char t[NAME_MAXTEXT + 2];
+	size_t n = strlen(name);
+	if (n == 0 || n >= NAME_MAXTEXT)
+		return -1;
+	memcpy(t, name, n + 1);
+	if (t[n - 1] != '.')
+		t[n++] = '.', t[n] = 0;
+	if (name_from_text(t, n, NULL, out) < 0)
+		return -1;
+	name_lower(out);
+	return 0;
+}
+
 /* "CIDR", "key:NAME" or "CIDR@key:NAME" (the key is looked up once every
  * option is read). */
 static int parse_xfr_rule(struct serve_app *app, const char *arg)
@@ -499,21 +529,10 @@ static int parse_xfr_rule(struct serve_app *app, const char *arg)
 	r->key = -1;
 	const char *k = !strncmp(arg, "key:", 4) ? arg : strstr(arg, "@key:");
 	if (k) {
-		const char *name = k + (*k == '@' ? 5 : 4);
-		char t[NAME_MAXTEXT + 2];
-		size_t n = strlen(name);
-		if (n == 0 || n >= NAME_MAXTEXT) {
-			log_err("--allow-transfer %s: give key:NAME", arg);
+		if (parse_key_name(k + (*k == '@' ? 5 : 4), r->kname) < 0) {
+			log_err("--allow-transfer %s: give key:NAME (a key name)", arg);
 			return -1;
 		}
-		memcpy(t, name, n + 1);
-		if (t[n - 1] != '.')
-			t[n++] = '.', t[n] = 0;
-		if (name_from_text(t, n, NULL, r->kname) < 0) {
-			log_err("--allow-transfer %s: bad key name", arg);
-			return -1;
-		}
-		name_lower(r->kname);
 		r->key = 0; /* resolved later */
 	}
 	if (k == arg) {
@@ -652,8 +671,21 @@ int cmd_serve(int argc, char **argv)
 				log_err("too many --notify targets (at most %d)", NOTIFY_MAX_TARGETS);
 				return 2;
 			}
-			if (addr_parse(&app.notify[app.nnotify], optarg, 53, nerr, sizeof(nerr)) < 0) {
+			char na[128];
+			const char *at = strstr(optarg, "@key:");
+			size_t nl = at ? (size_t)(at - optarg) : strlen(optarg);
+			if (nl >= sizeof(na)) {
+				log_err("--notify %s: address too long", optarg);
+				return 2;
+			}
+			memcpy(na, optarg, nl);
+			na[nl] = 0;
+			if (addr_parse(&app.notify[app.nnotify], na, 53, nerr, sizeof(nerr)) < 0) {
 				log_err("--notify %s: %s", optarg, nerr);
+				return 2;
+			}
+			if (at && parse_key_name(at + 5, app.notify_kname[app.nnotify]) < 0) {
+				log_err("--notify %s: bad key name", optarg);
 				return 2;
 			}
 			app.nnotify++;
@@ -735,6 +767,16 @@ int cmd_serve(int argc, char **argv)
 		}
 		if (k)
 			xfr[i].key = (int)(k - keys);
+	}
+	for (unsigned i = 0; i < app.nnotify; i++) {
+		if (name_is_root(app.notify_kname[i]))
+			continue;
+		if (!(app.notify_key[i] = tsig_key_find(keys, app.nkeys, app.notify_kname[i]))) {
+			char kn[NAME_MAXTEXT];
+			name_to_text(app.notify_kname[i], kn, sizeof(kn));
+			log_err("--notify: no --tsig-key named %s", kn);
+			return 2;
+		}
 	}
 	struct privdrop drop;
 	char derr[200];

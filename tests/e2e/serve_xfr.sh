@@ -9,7 +9,8 @@
 # key-only --allow-transfer with every message signed and verified by dig;
 # a wrong secret gets BADSIG, an unknown key BADKEY, an unsigned request
 # or a key not allowed from that address is refused; signed ordinary
-# queries are answered signed; Knot transfers over TSIG.
+# queries are answered signed; Knot transfers over TSIG, and the NOTIFY
+# to it is signed (its acl requires the key).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -137,7 +138,7 @@ if command -v knotd >/dev/null; then
 	kill "$XPID"
 	wait "$XPID" 2>/dev/null
 	Z1=$E2E_TMP/ex.zone
-	xfr_start --tsig-key "hmac-sha256:xfr.key:$S1" --allow-transfer key:xfr.key --notify "127.0.0.1:$KP" ||
+	xfr_start --tsig-key "hmac-sha256:xfr.key:$S1" --allow-transfer key:xfr.key --notify "127.0.0.1:$KP@key:xfr.key" ||
 		{ fail "serve did not start"; e2e_finish; }
 	mkdir -p "$KD/db" "$KD/zones"
 	cat >"$KD/knot.conf" <<K
@@ -163,6 +164,7 @@ remote:
 acl:
   - id: notify_from_primary
     address: 127.0.0.1
+    key: xfr.key
     action: notify
 template:
   - id: default
@@ -203,7 +205,13 @@ K
 		grep -q 'transfer of example.com. (serial .*TSIG key xfr.key' "$E2E_TMP/xfr.err" && pass "primary logged the signed transfer to Knot" ||
 			fail "no transfer line in the primary's log"
 		# a reload with a new serial: NOTIFY, and Knot transfers at once
-		# (its own refresh timer is 7200 s)
+		# (its own refresh timer is 7200 s); first let the NOTIFYs sent at
+		# start finish (answered or given up after 5 tries), so their log
+		# lines come before the reload's
+		for _ in $(seq 70); do
+			[ "$(grep -c '^antidote: notify .* to ' "$E2E_TMP/xfr.err")" -ge 2 ] && break
+			sleep 0.1
+		done
 		sed -i 's/2024010101/2024010102/' "$Z1"
 		echo 'notified IN A 192.0.2.123' >>"$Z1"
 		kill -HUP "$XPID"
@@ -215,8 +223,9 @@ K
 		done
 		[ "$got" = 192.0.2.123 ] && pass "after a reload Knot has the new record within 5 s (NOTIFY)" ||
 			fail "Knot did not pick up the change: ${got:-nothing}; $(grep -i notify "$E2E_TMP/xfr.err" | tail -2 | tr '\n' ' ')"
-		grep -q "notify example.com. (serial 2024010102) to 127.0.0.1:$KP: answered NOERROR" "$E2E_TMP/xfr.err" &&
-			pass "the primary logs Knot's answer to its NOTIFY" || fail "no NOTIFY answer logged"
+		grep -q "notify example.com. (serial 2024010102) to 127.0.0.1:$KP: answered NOERROR (TSIG verified)" "$E2E_TMP/xfr.err" &&
+			pass "the NOTIFY was signed (Knot's acl wants the key) and Knot's signed answer verified" ||
+			fail "no verified NOTIFY answer logged: $(grep 'notify example.com' "$E2E_TMP/xfr.err" | tail -1)"
 		grep -q "notify nsec3.test. (serial 2024030301)" <(sed -n '/reloading/,$p' "$E2E_TMP/xfr.err") &&
 			fail "NOTIFY sent for a zone whose serial did not change" ||
 			pass "no NOTIFY for the zones whose serial did not change"

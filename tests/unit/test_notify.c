@@ -10,11 +10,13 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/rrtype.h"
+#include "dns/tsig.h"
 #include "dns/wire.h"
 #include "serve/notify.h"
 #include "testutil.h"
@@ -123,7 +125,7 @@ static void test_run(void **st)
 	pthread_t th;
 	pthread_create(&th, NULL, respond, &rs);
 	notify_result res[4];
-	unsigned ok = notify_run(z, 1, t, 2, 3, 150, res);
+	unsigned ok = notify_run(z, 1, t, NULL, 2, 3, 150, res);
 	pthread_join(th, NULL);
 	assert_int_equal(ok, 1);
 	assert_int_equal(res[0].rcode, 0);
@@ -133,7 +135,71 @@ static void test_run(void **st)
 	close(rs.fd);
 	close(mute);
 	/* too many zones or targets: nothing sent */
-	assert_int_equal(notify_run(z, NOTIFY_MAX_ZONES + 1, t, 1, 1, 10, res), 0);
+	assert_int_equal(notify_run(z, NOTIFY_MAX_ZONES + 1, t, NULL, 1, 1, 10, res), 0);
+}
+
+/* A secondary with a key: verifies the NOTIFY's TSIG and answers signed
+ * (sign = 1), echoes it unsigned-for-real (sign = 0). */
+struct signer {
+	int fd, sign, verified;
+	const tsig_key *key;
+};
+
+static void *sign_respond(void *arg)
+{
+	struct signer *sg = arg;
+	uint8_t b[1024], r[1024];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	ssize_t k = recvfrom(sg->fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+	if (k < 12)
+		return NULL;
+	msg m;
+	tsig_ctx t;
+	if (msg_parse_query(&m, b, (size_t)k) < 0 || tsig_ctx_init(&t, sg->key, 1) < 0)
+		return NULL;
+	sg->verified = tsig_verify(&t, &m, (uint64_t)time(NULL));
+	int n = tsig_strip(&m, r, sizeof(r));
+	if (sg->sign && n > 0) {
+		r[2] |= 0x80;
+		n = tsig_sign(&t, r, (size_t)n, sizeof(r), (uint64_t)time(NULL));
+	} else {
+		memcpy(r, b, (size_t)k);
+		r[2] |= 0x80;
+		n = (int)k;
+	}
+	tsig_ctx_free(&t);
+	if (n > 0)
+		sendto(sg->fd, r, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	return NULL;
+}
+
+static void test_signed(void **st)
+{
+	(void)st;
+	tsig_key key;
+	char err[128];
+	assert_int_equal(tsig_key_parse(&key, "hmac-sha256:notify.key:c2VjcmV0c2VjcmV0c2VjcmV0", err, sizeof(err)), 0);
+	notify_zone z;
+	mkzone(&z, "example.com.", 7);
+	for (int sign = 1; sign >= 0; sign--) {
+		struct signer sg = {.fd = socket(AF_INET, SOCK_DGRAM, 0), .sign = sign, .verified = -99, .key = &key};
+		net_addr t;
+		bind_lo(sg.fd, &t);
+		pthread_t th;
+		pthread_create(&th, NULL, sign_respond, &sg);
+		const tsig_key *keys[1] = {&key};
+		notify_result res;
+		assert_int_equal(notify_run(&z, 1, &t, keys, 1, 3, 300, &res), 1);
+		pthread_join(th, NULL);
+		close(sg.fd);
+		assert_int_equal(sg.verified, 0); /* the NOTIFY was signed with the key */
+		assert_int_equal(res.rcode, 0);
+		if (sign)
+			assert_int_equal(res.tsig, 0);
+		else
+			assert_int_not_equal(res.tsig, 0); /* its own TSIG echoed: not a response's */
+	}
 }
 
 int main(void)
@@ -141,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_and_match),
 		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_signed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
