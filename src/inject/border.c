@@ -336,21 +336,6 @@ static int open_sockets(struct border *b, char *err, size_t errlen)
 	return 0;
 }
 
-static void json_str(FILE *f, const char *s, size_t n)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void log_rst(FILE *lf, const char *client, const struct qname_view *v, const struct inj_forged *f,
 		    const uint8_t *tcp, bool to_client, int ip_ttl, uint16_t ipid, bool df)
 {
@@ -358,7 +343,7 @@ static void log_rst(FILE *lf, const char *client, const struct qname_view *v, co
 	clock_gettime(CLOCK_REALTIME, &ts);
 	fprintf(lf, "{\"t\":%lld.%06ld,\"client\":\"%s\",\"txid\":%u,\"qname\":", (long long)ts.tv_sec,
 		ts.tv_nsec / 1000, client, v->txid);
-	json_str(lf, v->name, v->name_len);
+	inj_json_str(lf, v->name, v->name_len);
 	fprintf(lf, ",\"qtype\":%u,\"injector\":\"%s\",\"type\":\"RST\",\"to\":\"%s\",\"seq\":%u,\"ack\":%u,"
 		    "\"send_in_ms\":0,\"ip_ttl\":%d,\"ipid\":%u,\"df\":%s}\n",
 		v->qtype, f->fp->name, to_client ? "client" : "server", get32(tcp + 4), get32(tcp + 8), ip_ttl, ipid,

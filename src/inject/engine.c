@@ -218,7 +218,7 @@ int inj_engine_process(struct inj_engine *e, const struct qmem *m, int64_t now_m
 	return k;
 }
 
-static void json_str(FILE *f, const char *s, size_t n)
+void inj_json_str(FILE *f, const char *s, size_t n)
 {
 	fputc('"', f);
 	for (size_t i = 0; i < n; i++) {
@@ -243,7 +243,7 @@ void inj_log_forged(FILE *lf, const char *client, const struct qname_view *v, co
 	flockfile(lf); /* one line, even with relay threads sharing the file */
 	fprintf(lf, "{\"t\":%lld.%06ld,\"client\":\"%s\",\"txid\":%u,\"qname\":", (long long)ts.tv_sec,
 		ts.tv_nsec / 1000, client, v->txid);
-	json_str(lf, v->name, v->name_len);
+	inj_json_str(lf, v->name, v->name_len);
 	fprintf(lf, ",\"qtype\":%u,\"injector\":\"%s\",\"type\":\"%s\",\"address\":\"%s\",\"ttl\":%u,"
 		    "\"lead_ms\":%d,\"send_in_ms\":%llu,\"ip_ttl\":%d,\"ipid\":%u,\"df\":%s}\n",
 		v->qtype, f->fp->name, f->type == 28 ? "AAAA" : "A", ip, f->ttl, f->lead_ms,
