@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dns/err.h"
+#include "util/json.h"
 
 #ifndef IPV6_HDRINCL
 #define IPV6_HDRINCL 36 /* linux/in6.h; implied by IPPROTO_RAW anyway */
@@ -343,7 +344,7 @@ static void log_rst(FILE *lf, const char *client, const struct qname_view *v, co
 	clock_gettime(CLOCK_REALTIME, &ts);
 	fprintf(lf, "{\"t\":%lld.%06ld,\"client\":\"%s\",\"txid\":%u,\"qname\":", (long long)ts.tv_sec,
 		ts.tv_nsec / 1000, client, v->txid);
-	inj_json_str(lf, v->name, v->name_len);
+	json_str_n(lf, v->name, v->name_len);
 	fprintf(lf, ",\"qtype\":%u,\"injector\":\"%s\",\"type\":\"RST\",\"to\":\"%s\",\"seq\":%u,\"ack\":%u,"
 		    "\"send_in_ms\":0,\"ip_ttl\":%d,\"ipid\":%u,\"df\":%s}\n",
 		v->qtype, f->fp->name, to_client ? "client" : "server", get32(tcp + 4), get32(tcp + 8), ip_ttl, ipid,

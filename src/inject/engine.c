@@ -10,6 +10,7 @@
 
 #include "dns/err.h"
 #include "inject/pool.h"
+#include "util/json.h"
 
 struct inj_engine {
 	struct inj_profile prof;
@@ -218,21 +219,6 @@ int inj_engine_process(struct inj_engine *e, const struct qmem *m, int64_t now_m
 	return k;
 }
 
-void inj_json_str(FILE *f, const char *s, size_t n)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 void inj_log_forged(FILE *lf, const char *client, const struct qname_view *v, const struct inj_forged *f,
 		    uint64_t send_in, int ip_ttl)
 {
@@ -243,7 +229,7 @@ void inj_log_forged(FILE *lf, const char *client, const struct qname_view *v, co
 	flockfile(lf); /* one line, even with relay threads sharing the file */
 	fprintf(lf, "{\"t\":%lld.%06ld,\"client\":\"%s\",\"txid\":%u,\"qname\":", (long long)ts.tv_sec,
 		ts.tv_nsec / 1000, client, v->txid);
-	inj_json_str(lf, v->name, v->name_len);
+	json_str_n(lf, v->name, v->name_len);
 	fprintf(lf, ",\"qtype\":%u,\"injector\":\"%s\",\"type\":\"%s\",\"address\":\"%s\",\"ttl\":%u,"
 		    "\"lead_ms\":%d,\"send_in_ms\":%llu,\"ip_ttl\":%d,\"ipid\":%u,\"df\":%s}\n",
 		v->qtype, f->fp->name, f->type == 28 ? "AAAA" : "A", ip, f->ttl, f->lead_ms,

@@ -71,10 +71,6 @@ int inj_engine_process(struct inj_engine *e, const struct qmem *m, int64_t now_m
 
 /* Writes the ground-truth JSON line of one forged reply (format in
  * relay.h; t = CLOCK_REALTIME now; client as text "IP:port"). */
-/* Writes s[0..n) as a JSON string: quotes and backslashes escaped, bytes
- * outside printable ASCII as \u00XX (the ground-truth logs' qnames). */
-void inj_json_str(FILE *f, const char *s, size_t n);
-
 void inj_log_forged(FILE *log, const char *client, const struct qname_view *v, const struct inj_forged *f,
 		    uint64_t send_in_ms, int ip_ttl);
 

@@ -21,6 +21,7 @@
 #include "lab/jsonl.h"
 #include "lab/probe_run.h"
 #include "probe/rulekind.h"
+#include "util/json.h"
 
 /* ---- a set of lower-case strings: sorted array after nset_seal ---- */
 
@@ -656,21 +657,6 @@ void probe_run_table(const struct probe_summary *s, FILE *f)
 	fprintf(f, "  probe runs took %.1f s\n", s->seconds);
 }
 
-static void jstr(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 void probe_run_json(const struct probe_summary *s, FILE *f)
 {
 	if (!s->on) {
@@ -678,7 +664,7 @@ void probe_run_json(const struct probe_summary *s, FILE *f)
 		return;
 	}
 	fprintf(f, "{\"ok\": %s, \"error\": ", s->ok ? "true" : "false");
-	jstr(f, s->error);
+	json_str(f, s->error);
 	fprintf(f, ", \"seconds\": %.2f,\n    \"names\": {\"asked\": %u, \"listed\": %u, \"truth\": %u, \"found\": %u, "
 		   "\"true_positives\": %u, \"listed_truth\": %u, \"precision\": %.4f, \"recall\": %.4f},\n",
 		s->seconds, s->names, s->listed, s->truth, s->found, s->tp, s->listed_truth, s->precision, s->recall);
@@ -686,7 +672,7 @@ void probe_run_json(const struct probe_summary *s, FILE *f)
 		s->injectors_found, s->ninj, s->pools_recovered);
 	for (unsigned k = 0; k < s->ninj; k++) {
 		fprintf(f, "%s{\"name\": ", k ? ", " : "");
-		jstr(f, s->inj[k].name);
+		json_str(f, s->inj[k].name);
 		fprintf(f, ", \"pool_log\": %u, \"pool_found\": %u, \"recovered\": %s}", s->inj[k].pool_log,
 			s->inj[k].pool_found, s->inj[k].recovered ? "true" : "false");
 	}
@@ -698,7 +684,7 @@ void probe_run_json(const struct probe_summary *s, FILE *f)
 	for (unsigned i = 0; i < s->nwrong; i++) {
 		if (i)
 			fprintf(f, ", ");
-		jstr(f, s->wrong[i]);
+		json_str(f, s->wrong[i]);
 	}
 	fprintf(f, "]}}");
 }

@@ -5,6 +5,7 @@
 
 #include "dns/err.h"
 #include "lab/report.h"
+#include "util/json.h"
 
 int report_init(struct report *r)
 {
@@ -240,21 +241,6 @@ void report_table(const struct report *r, FILE *f)
 }
 
 /* ---- JSON ---- */
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static void json_num(FILE *f, double v)
 {

@@ -10,6 +10,7 @@
 #include "lab/rng.h"
 #include "lab/watchrun.h"
 #include "probe/incident.h"
+#include "util/json.h"
 
 /* Whether base b is among the n first of taken (small lists: linear). */
 static bool base_taken(char (*taken)[SITE_NAMEMAX], unsigned n, const char *b)
@@ -259,21 +260,6 @@ static void jnum(FILE *f, double v, bool have)
 		fprintf(f, "null");
 }
 
-static void jstr(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 void watchrun_json(const struct watch_summary *s, FILE *f)
 {
 	if (!s->on) {
@@ -292,9 +278,9 @@ void watchrun_json(const struct watch_summary *s, FILE *f)
 	for (unsigned i = 0; i < s->n; i++) {
 		const struct watch_incident *x = &s->inc[i];
 		fprintf(f, "%s{\"id\": %u, \"kind\": ", i ? ", " : "", x->id);
-		jstr(f, x->kind);
+		json_str(f, x->kind);
 		fprintf(f, ", \"what\": ");
-		jstr(f, x->what);
+		json_str(f, x->what);
 		fprintf(f, ", \"raise_s\": ");
 		jnum(f, x->raise_s, true);
 		fprintf(f, ", \"clear_s\": ");

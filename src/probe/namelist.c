@@ -1,6 +1,8 @@
 /* namelist — name files and a JSON string writer. */
 #include "probe/namelist.h"
 
+#include <stdio.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -120,21 +122,4 @@ long namelist_load(struct namelist *nl, const char *path, char *err, size_t errl
 	}
 	buf[len] = 0;
 	return namelist_parse(nl, buf, len, path, err, errlen);
-}
-
-void json_str(FILE *f, const char *s)
-{
-	putc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			putc('\\', f);
-			putc(c, f);
-		} else if (c < 0x20 || c >= 0x7f) {
-			fprintf(f, "\\u%04x", c);
-		} else {
-			putc(c, f);
-		}
-	}
-	putc('"', f);
 }

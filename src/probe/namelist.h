@@ -11,7 +11,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 struct nl_entry {
 	const char *name;  /* text, no trailing dot */
@@ -30,8 +29,5 @@ long namelist_load(struct namelist *nl, const char *path, char *err, size_t errl
 /* Parses text in place (buf is taken over; freed by namelist_free). */
 long namelist_parse(struct namelist *nl, char *buf, size_t len, const char *what, char *err, size_t errlen);
 void namelist_free(struct namelist *nl);
-
-/* Writes s as a JSON string (quotes included). */
-void json_str(FILE *f, const char *s);
 
 #endif

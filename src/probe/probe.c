@@ -19,6 +19,7 @@
 #include "probe/rulekind.h"
 #include "probe/store.h"
 #include "probe/judge.h"
+#include "util/json.h"
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig)

@@ -22,6 +22,7 @@
 #include "probe/namelist.h"
 #include "probe/prober.h"
 #include "resolve/secrand.h"
+#include "util/json.h"
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig)

@@ -167,27 +167,9 @@ static void test_engine_custom_rules(void **state)
 	rules_free(r);
 }
 
-/* The ground-truth logs' qname escaping: quote, backslash, control and
- * non-ASCII bytes (names read the injector's way may hold any byte). */
-static void test_json_str(void **st)
-{
-	(void)st;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	const char in[] = "a\"b\\c\x01\x7f\xc3.d";
-	inj_json_str(f, in, sizeof(in) - 1);
-	inj_json_str(f, "", 0);
-	fclose(f);
-	assert_string_equal(buf, "\"a\\\"b\\\\c\\u0001\\u007f\\u00c3.d\"\"\"");
-	free(buf);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_str),
 		cmocka_unit_test(test_engine_gfw),
 		cmocka_unit_test(test_engine_jan21),
 		cmocka_unit_test(test_engine_iran_none),
