@@ -1,10 +1,9 @@
-/* namelist — name files and a JSON string writer. */
+/* namelist — name files (namelist.h). */
 #include "probe/namelist.h"
-
-#include <stdio.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
