@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lab/child.h"
+#include "util/clock.h"
 
 static struct child children[CHILD_MAX];
 static pid_t group;
@@ -134,13 +135,6 @@ int child_cont(struct child *c)
 	return 0;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 void child_kill(struct child *c, int wait_ms)
 {
 	if (!c->pid)
@@ -148,7 +142,7 @@ void child_kill(struct child *c, int wait_ms)
 	kill(c->pid, SIGCONT);
 	kill(c->pid, SIGTERM);
 	for (int t = 0; t < wait_ms && child_alive(c); t += 10)
-		sleep_ms(10);
+		clock_sleep_ms(10);
 	if (child_alive(c)) {
 		kill(c->pid, SIGKILL);
 		waitpid(c->pid, &c->status, 0);
@@ -170,7 +164,7 @@ void child_kill_all(void)
 			any |= child_alive(&children[i]);
 		if (!any)
 			break;
-		sleep_ms(10);
+		clock_sleep_ms(10);
 	}
 	for (int i = 0; i < CHILD_MAX; i++)
 		if (child_alive(&children[i])) {

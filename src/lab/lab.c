@@ -50,6 +50,7 @@
 #include "lab/rng.h"
 #include "lab/users.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 /* ---- scenarios ---- */
 
@@ -157,19 +158,6 @@ static void cleanup(void)
 	child_rmtemp(keep_temp);
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* ---- small helpers ---- */
 
 static bool file_exists(const char *p)
@@ -275,8 +263,8 @@ static bool wait_ready(uint32_t ip, uint16_t port, const char *qname, struct chi
 	q[o++] = 0;
 	q[o++] = 1;
 	bool ok = false;
-	double end = mono_s() + timeout_ms / 1000.0;
-	while (!ok && !stop_sig && mono_s() < end && child_alive(c)) {
+	double end = clock_mono_s() + timeout_ms / 1000.0;
+	while (!ok && !stop_sig && clock_mono_s() < end && child_alive(c)) {
 		sendto(fd, q, o, 0, (struct sockaddr *)&a, sizeof(a));
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
 		if (poll(&pf, 1, 100) > 0) {
@@ -802,13 +790,13 @@ static int start_relay(struct lab *L, int64_t epoch_ms, char *err, size_t errlen
 		char log[PATH_MAX];
 		snprintf(log, sizeof(log), "%s/inject.log", L->dir);
 		L->relay = child_spawn("inject", argv, log, err, errlen);
-		double end = mono_s() + 8;
-		while (L->relay && !stop_sig && mono_s() < end && child_alive(L->relay)) {
+		double end = clock_mono_s() + 8;
+		while (L->relay && !stop_sig && clock_mono_s() < end && child_alive(L->relay)) {
 			char tail[600];
 			child_log_tail(L->relay, tail, sizeof(tail));
 			if (strstr(tail, "injector ready"))
 				return 0;
-			sleep_ms(20);
+			clock_sleep_ms(20);
 		}
 		if (L->relay) {
 			char tail[600];
@@ -874,7 +862,7 @@ static void wait_watches(struct lab *L, int64_t until_ms)
 			all = !L->watch[i] || watchrun_log_ready(L->watch_log[i]);
 		if (all)
 			return;
-		sleep_ms(20);
+		clock_sleep_ms(20);
 	}
 }
 
@@ -949,14 +937,14 @@ static void run_timeline(struct lab *L)
 	if (!o->quiet && tty)
 		fprintf(stderr, "\n");
 	/* let outstanding queries finish or time out */
-	double end = mono_s() + o->users.timeout_ms / 1000.0 + 0.5;
-	while (!stop_sig && users_busy(L->users) && mono_s() < end)
+	double end = clock_mono_s() + o->users.timeout_ms / 1000.0 + 0.5;
+	while (!stop_sig && users_busy(L->users) && clock_mono_s() < end)
 		users_step(L->users, dur, 20);
 	if (o->sc->fault == FAULT_INJECT_WINDOW && !stop_sig) {
 		for (unsigned i = 0; i < L->nres; i++)
 			users_probe(L->users, i, 1);
-		end = mono_s() + o->users.timeout_ms / 1000.0 + 2;
-		while (!stop_sig && users_busy(L->users) && mono_s() < end)
+		end = clock_mono_s() + o->users.timeout_ms / 1000.0 + 2;
+		while (!stop_sig && users_busy(L->users) && clock_mono_s() < end)
 			users_step(L->users, dur, 20);
 	}
 }
@@ -1003,7 +991,7 @@ int cmd_lab(int argc, char **argv)
 	int prc = parse_opts(argc, argv, &L.o);
 	if (prc)
 		return prc == 1 ? 0 : 2;
-	double t_start = mono_s();
+	double t_start = clock_mono_s();
 	char err[2048];
 	if (!find_data(L.o.data, L.data, sizeof(L.data))) {
 		fprintf(stderr, "antidote lab: data directory not found (%s); give --data DIR holding "
@@ -1127,13 +1115,13 @@ int cmd_lab(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	int64_t wait_ms = epoch_ms - ((int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000);
 	if (wait_ms > 0)
-		sleep_ms((int)wait_ms);
+		clock_sleep_ms((int)wait_ms);
 	else if (L.o.sc->fault == FAULT_INJECT_WINDOW && wait_ms < -20)
 		fprintf(stderr, "antidote lab: warning: set-up took %lld ms past the agreed start; the fault window "
 				"is that much early\n", (long long)-wait_ms);
 	users_start(L.users);
 	L.t0_real = (double)epoch_ms / 1000.0;
-	r->setup_s = mono_s() - t_start;
+	r->setup_s = clock_mono_s() - t_start;
 	if (!L.o.quiet) {
 		fprintf(stderr, "resolvers:");
 		for (unsigned i = 0; i < L.nres; i++)
@@ -1162,7 +1150,7 @@ int cmd_lab(int argc, char **argv)
 			fprintf(stderr, "antidote lab: probe: %s\n", r->probe.error);
 		}
 	}
-	r->wall_s = mono_s() - t_start;
+	r->wall_s = clock_mono_s() - t_start;
 	report_table(r, stdout);
 	fflush(stdout);
 	rc = 0;

@@ -22,6 +22,7 @@
 #include "lab/probe_run.h"
 #include "probe/rulekind.h"
 #include "util/json.h"
+#include "util/clock.h"
 
 /* ---- a set of lower-case strings: sorted array after nset_seal ---- */
 
@@ -342,19 +343,6 @@ int probe_run_score_kinds(const char *truth_path, const char *probe_path, unsign
 
 /* ---- processes ---- */
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* An unused UDP port on 127.0.0.1 (the kernel's pick). */
 static uint16_t free_port(void)
 {
@@ -443,13 +431,13 @@ static struct child *start_relay(const struct probe_run_cfg *c, const char *tag,
 	struct child *ch = child_spawn(name, argv, clog, err, errlen);
 	if (!ch)
 		return NULL;
-	double end = mono_s() + 8;
-	while (mono_s() < end && child_alive(ch)) {
+	double end = clock_mono_s() + 8;
+	while (clock_mono_s() < end && child_alive(ch)) {
 		if (port_taken(lp)) {
 			*port = lp;
 			return ch;
 		}
-		sleep_ms(20);
+		clock_sleep_ms(20);
 	}
 	char tail[400];
 	child_log_tail(ch, tail, sizeof(tail));
@@ -472,9 +460,9 @@ static int run_probe(const struct probe_run_cfg *c, const char *tag, const char 
 	struct child *ch = child_spawn(name, argv, out, err, errlen);
 	if (!ch)
 		return DNS_EIO;
-	double end = mono_s() + (c->timeout_s ? c->timeout_s : 60);
-	while (child_alive(ch) && !*stop && mono_s() < end)
-		sleep_ms(20);
+	double end = clock_mono_s() + (c->timeout_s ? c->timeout_s : 60);
+	while (child_alive(ch) && !*stop && clock_mono_s() < end)
+		clock_sleep_ms(20);
 	if (ch->pid) {
 		snprintf(err, errlen, *stop ? "interrupted" : "antidote probe took too long");
 		child_kill(ch, 500);
@@ -572,7 +560,7 @@ int probe_run(const struct probe_run_cfg *c, struct probe_summary *s, volatile s
 	memset(s, 0, sizeof(*s));
 	s->on = true;
 	s->per_kind = c->per_kind;
-	double t0 = mono_s();
+	double t0 = clock_mono_s();
 	char *err = s->error;
 	size_t errlen = sizeof(s->error);
 	char names[4200], out[4200], log[4200];
@@ -619,7 +607,7 @@ int probe_run(const struct probe_run_cfg *c, struct probe_summary *s, volatile s
 			return rc;
 		}
 	}
-	s->seconds = mono_s() - t0;
+	s->seconds = clock_mono_s() - t0;
 	s->ok = true;
 	return 0;
 }
