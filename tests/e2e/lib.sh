@@ -10,7 +10,9 @@
 #   e2e_finish                      print the totals; exit 1 if anything failed
 #   pick_port                       echo a port free for both UDP and TCP
 #   server_start KIND LABEL Z...    start KIND (nsd|knot|antidote) serving the
-#                                   zones Z ("name=file"); on success sets
+#                                   zones Z ("name=file"; for antidote, serve
+#                                   options may follow the zones: "--rrl 20");
+#                                   on success sets
 #                                   ${LABEL}_PORT and ${LABEL}_PID and returns 0.
 #                                   Retries with another port when the server
 #                                   does not come up (a port may be busy).
@@ -188,9 +190,16 @@ server_cmd() {
 		echo "knotd -c $dir/knot.conf"
 		;;
 	antidote)
-		local args="$ANTIDOTE serve --listen 127.0.0.1:$port --nsid $E2E_NSID"
+		# zones first; from the first argument starting with "--" on, serve
+		# options passed as they are (values without spaces)
+		local args="$ANTIDOTE serve --listen 127.0.0.1:$port --nsid $E2E_NSID" opts=0
 		for z in "$@"; do
-			args="$args --zone $z"
+			[[ $z == --* ]] && opts=1
+			if [ $opts = 1 ]; then
+				args="$args $z"
+			else
+				args="$args --zone $z"
+			fi
 		done
 		echo "$args"
 		;;

@@ -9,20 +9,12 @@ set -uo pipefail
 e2e_init
 MULTI=$TOOLS/dnsmulti
 [ -x "$MULTI" ] || { fail "tool $MULTI missing (make)"; e2e_finish; }
-# serve_rrl_start ARGS...: antidote serve with ARGS on a free port; sets
-# RRL_PORT, PID (stderr in $E2E_TMP/rrl.err)
+# serve_rrl_start [OPTIONS]: antidote serve (lib.sh server_start) with
+# OPTIONS; sets RRL_PORT, PID; its stderr is $RERR
+RERR=$E2E_TMP/RRL/stderr
 serve_rrl_start() {
-	local try
-	for try in 1 2 3 4 5; do
-		RRL_PORT=$(pick_port) || return 1
-		"$ANTIDOTE" serve --listen "127.0.0.1:$RRL_PORT" --zone "$E2E_ZONES/example.com.zone" "$@" \
-			>/dev/null 2>"$E2E_TMP/rrl.err" </dev/null &
-		PID=$!
-		E2E_PIDS+=("$PID")
-		wait_answers "$RRL_PORT" "$PID" example.com 10 && return 0
-		kill "$PID" 2>/dev/null
-	done
-	return 1
+	server_start antidote RRL "example.com=$E2E_ZONES/example.com.zone" "$@" || return 1
+	PID=$RRL_PID
 }
 serve_rrl_start --rrl 20 --rrl-slip 2 || { fail "antidote serve --rrl did not start"; e2e_finish; }
 sleep 1.1 # a fresh second: the start-up probes counted in the last one
@@ -68,8 +60,8 @@ m=$(echo "$out2" | grep -c '^[0-9]')
 
 kill "$PID"
 for _ in $(seq 30); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-grep -q 'rrl: .* responses checked, .* over the limit' "$E2E_TMP/rrl.err" && pass "exit logs the RRL counters" ||
-	fail "no rrl line: $(tail -2 "$E2E_TMP/rrl.err")"
+grep -q 'rrl: .* responses checked, .* over the limit' "$RERR" && pass "exit logs the RRL counters" ||
+	fail "no rrl line: $(tail -2 "$RERR")"
 
 # without --rrl nothing is limited
 serve_rrl_start || { fail "serve did not start"; e2e_finish; }

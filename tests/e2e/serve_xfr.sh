@@ -20,19 +20,12 @@ Z1=$E2E_ZONES/example.com.zone Z2=$E2E_ZONES/nsec3.test.zone
 bash "$E2E_ROOT/bench/gen-zone.sh" "$E2E_TMP" 20000 >/dev/null || { fail "gen-zone"; e2e_finish; }
 ZB=$E2E_TMP/bench.test.zone
 
-# xfr_start ARGS...: antidote serve with the three zones and ARGS; sets XP, XPID
+# xfr_start [OPTIONS]: antidote serve (lib.sh server_start) with the
+# three zones and OPTIONS; sets XP, XPID; its stderr is $XERR
+XERR=$E2E_TMP/X/stderr
 xfr_start() {
-	local try
-	for try in 1 2 3 4 5; do
-		XP=$(pick_port) || return 1
-		"$ANTIDOTE" serve --listen "127.0.0.1:$XP" --zone "$Z1" --zone "$Z2" --zone "$ZB" "$@" \
-			>/dev/null 2>"$E2E_TMP/xfr.err" </dev/null &
-		XPID=$!
-		E2E_PIDS+=("$XPID")
-		wait_answers "$XP" "$XPID" example.com 10 && return 0
-		kill "$XPID" 2>/dev/null
-	done
-	return 1
+	server_start antidote X "example.com=$Z1" "nsec3.test=$Z2" "bench.test=$ZB" "$@" || return 1
+	XP=$X_PORT XPID=$X_PID
 }
 # norm: records of dig/zonecat output, one canonical line each, sorted
 # (presentation details -- quotes, spaces, base64 line breaks -- squeezed
@@ -75,7 +68,7 @@ cmp -s "$E2E_TMP/ixfr.got" "$E2E_TMP/example.com.want" && pass "IXFR answered wi
 out=$(dig -b 127.0.1.1 @127.0.0.1 -p "$XP" example.com AXFR +time=3 2>&1)
 [[ $out == *"Transfer failed"* ]] && grep -q . <<<"$out" && pass "a client outside --allow-transfer is refused" ||
 	fail "outside client: $(echo "$out" | tail -3 | tr '\n' ' ')"
-st=$(dig @127.0.0.1 -p "$XP" www.example.com AXFR +time=3 2>&1; grep -c 'NOTAUTH' "$E2E_TMP/xfr.err")
+st=$(dig @127.0.0.1 -p "$XP" www.example.com AXFR +time=3 2>&1; grep -c 'NOTAUTH' "$XERR")
 [ "$(echo "$st" | tail -1)" -ge 1 ] && pass "AXFR of a name that is not a zone apex: NOTAUTH" || fail "not-apex: $st"
 st=$("$TOOLS/dnsmulti" -s "127.0.0.1:$XP" -n example.com -t 252 -c 1 -w 300 | grep -o 'flags=[0-9a-f]*' | head -1)
 [ "${st: -1}" = 5 ] && pass "AXFR over UDP: REFUSED ($st)" || fail "AXFR over UDP: ${st:-no reply}"
@@ -126,7 +119,7 @@ out=$(dig @127.0.0.1 -p "$XP" -y "hmac-sha256:xfr.key:$S1" www.example.com A +ti
 [[ $out == *"status: NOERROR"* && $out == *"TSIG PSEUDOSECTION"* && $out == *"192.0.2.80"* &&
 	$out != *"could not be validated"* ]] && pass "a signed query (UDP) is answered signed" ||
 	fail "signed query: $(echo "$out" | grep -E 'status|TSIG|WARN' | tr '\n' ' ')"
-grep -q 'transfer of bench.test. (serial [0-9]*) to 127.0.0.1:[0-9]*, TSIG key xfr.key.' "$E2E_TMP/xfr.err" &&
+grep -q 'transfer of bench.test. (serial [0-9]*) to 127.0.0.1:[0-9]*, TSIG key xfr.key.' "$XERR" &&
 	pass "the log names the key of a signed transfer" || fail "no TSIG key in the transfer log line"
 
 # Knot as a secondary of antidote (a second primary, on a copy of the zone
@@ -202,14 +195,14 @@ K
 		done
 		[ $same = $total ] && pass "Knot as secondary transferred both zones over TSIG and answers as antidote does ($same/$total)" ||
 			fail "Knot secondary answers differ ($same/$total)"
-		grep -q 'transfer of example.com. (serial .*TSIG key xfr.key' "$E2E_TMP/xfr.err" && pass "primary logged the signed transfer to Knot" ||
+		grep -q 'transfer of example.com. (serial .*TSIG key xfr.key' "$XERR" && pass "primary logged the signed transfer to Knot" ||
 			fail "no transfer line in the primary's log"
 		# a reload with a new serial: NOTIFY, and Knot transfers at once
 		# (its own refresh timer is 7200 s); first let the NOTIFYs sent at
 		# start finish (answered or given up after 5 tries), so their log
 		# lines come before the reload's
 		for _ in $(seq 70); do
-			[ "$(grep -c '^antidote: notify .* to ' "$E2E_TMP/xfr.err")" -ge 2 ] && break
+			[ "$(grep -c '^antidote: notify .* to ' "$XERR")" -ge 2 ] && break
 			sleep 0.1
 		done
 		sed -i 's/2024010101/2024010102/' "$Z1"
@@ -222,11 +215,11 @@ K
 			sleep 0.1
 		done
 		[ "$got" = 192.0.2.123 ] && pass "after a reload Knot has the new record within 5 s (NOTIFY)" ||
-			fail "Knot did not pick up the change: ${got:-nothing}; $(grep -i notify "$E2E_TMP/xfr.err" | tail -2 | tr '\n' ' ')"
-		grep -q "notify example.com. (serial 2024010102) to 127.0.0.1:$KP: answered NOERROR (TSIG verified)" "$E2E_TMP/xfr.err" &&
+			fail "Knot did not pick up the change: ${got:-nothing}; $(grep -i notify "$XERR" | tail -2 | tr '\n' ' ')"
+		grep -q "notify example.com. (serial 2024010102) to 127.0.0.1:$KP: answered NOERROR (TSIG verified)" "$XERR" &&
 			pass "the NOTIFY was signed (Knot's acl wants the key) and Knot's signed answer verified" ||
-			fail "no verified NOTIFY answer logged: $(grep 'notify example.com' "$E2E_TMP/xfr.err" | tail -1)"
-		grep -q "notify nsec3.test. (serial 2024030301)" <(sed -n '/reloading/,$p' "$E2E_TMP/xfr.err") &&
+			fail "no verified NOTIFY answer logged: $(grep 'notify example.com' "$XERR" | tail -1)"
+		grep -q "notify nsec3.test. (serial 2024030301)" <(sed -n '/reloading/,$p' "$XERR") &&
 			fail "NOTIFY sent for a zone whose serial did not change" ||
 			pass "no NOTIFY for the zones whose serial did not change"
 	else
