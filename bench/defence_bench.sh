@@ -48,7 +48,7 @@ start_resolver() {
 	RPID=$!
 	PIDS+=("$RPID")
 	for _ in $(seq 50); do
-		dig @127.0.0.1 -p "$RP" +tries=1 +time=1 probe.invalid ANY 2>/dev/null | grep -q status: && return 0
+		dig @127.0.0.1 -p "$RP" +tries=1 +time=1 probe.invalid ANY 2>/dev/null | grep -c status: >/dev/null && return 0
 		sleep 0.1
 	done
 	echo "resolver ($1) did not start" >&2

@@ -54,7 +54,7 @@ taskset -c 1 "$A" serve --listen 127.0.0.1:$SPORT --zone "$TMP/bench.test.zone" 
 	>"$TMP/serve.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do
-	kdig +retry=0 +timeout=1 +short @127.0.0.1 -p $SPORT h1.bench.test A 2>/dev/null | grep -q 198.18.0.1 && break
+	kdig +retry=0 +timeout=1 +short @127.0.0.1 -p $SPORT h1.bench.test A 2>/dev/null | has 198.18.0.1 && break
 	sleep 0.1
 done
 

@@ -7,6 +7,11 @@
 # stat_line_ticks LINE: utime+stime (fields 14, 15, clock ticks) of one
 # /proc/PID/stat line. Field 2 (comm) is parenthesised and may hold spaces
 # and ')' itself, so counting starts after the last ") ".
+# has [GREP-OPTIONS] PATTERN: whether stdin has a matching line, reading it to
+# the end (`producer | grep -q` under pipefail fails when grep exits first
+# and the producer dies of SIGPIPE).
+has() { grep -c "$@" >/dev/null; }
+
 stat_line_ticks() {
 	local rest=${1##*) }
 	# shellcheck disable=SC2086

@@ -78,7 +78,7 @@ wait_answer() { # PORT PID NAME: until NAME A is answered NOERROR (15 s)
 	local i
 	for ((i = 0; i < 150; i++)); do
 		kill -0 "$2" 2>/dev/null || return 1
-		kdig +retry=0 +timeout=1 @127.0.0.1 -p "$1" "$3" A 2>/dev/null | grep -q 'status: NOERROR' && return 0
+		kdig +retry=0 +timeout=1 @127.0.0.1 -p "$1" "$3" A 2>/dev/null | has 'status: NOERROR' && return 0
 		sleep 0.1
 	done
 	return 1

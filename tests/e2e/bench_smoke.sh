@@ -37,6 +37,14 @@ if stat_line_ticks '1 (x) S 1 2' >/dev/null; then fail "stat parser: short line 
 self=$(stat_line_ticks "$(cat /proc/self/stat)")
 [[ $self =~ ^[0-9]+$ ]] && pass "stat parser: live /proc/self/stat ($self ticks)" || fail "stat parser: live /proc/self/stat ('$self')"
 
+# regression grep_q_sigpipe_under_pipefail: `producer | grep -q` fails under
+# pipefail when grep exits at its first match and the producer, still
+# writing, dies of SIGPIPE (CI: inject_netns_tcp6 reading `ip addr show`).
+# has() reads to the end: a match followed by more output is still a match.
+late() { printf 'first\n'; sleep 0.05; printf 'second\n'; }
+late | has first && pass "has: match with output after it (no SIGPIPE)" || fail "has: SIGPIPE turned a match into a failure"
+late | has absent && fail "has: matched an absent line" || pass "has: absent line is no match"
+
 cat >"$TMP/dnsperf.out" <<'EOF'
 DNS Performance Testing Tool
 Version 2.10.0

@@ -94,7 +94,7 @@ for profile in ${DEFENCE_PROFILES:-gfw iran jan21}; do
 	grep "^resolve: defence upstream $UP" "$ON_LOG" | tail -n 1 | sed 's/^/# /'
 	[ "${forged_n:-0}" -ge 40 ] && pass "$profile: counters forged=$forged_n accepted=$acc" ||
 		fail "$profile: counters forged=$forged_n accepted=$acc"
-	if grep -q '"verdict":"forged"' "$V" && grep -m1 '"verdict":"forged"' "$V" | grep -q '"why":"dropped as forged: '; then
+	if grep -q '"verdict":"forged"' "$V" && grep -m1 '"verdict":"forged"' "$V" | has '"why":"dropped as forged: '; then
 		pass "$profile: verdict log explains forged replies ($(grep -c '"verdict":"forged"' "$V") lines)"
 	else
 		fail "$profile: verdict log: $(head -c 300 "$V")"

@@ -76,10 +76,10 @@ fi
 SIF=$(ip -n "$SV" -o link show type veth | awk -F': ' '{print $2}' | cut -d@ -f1)
 
 # --- the IPv6 topology ------------------------------------------------------
-ip -n "$CL" -6 addr show | grep -q "inet6 $CL6/64 .*nodad" && ip -n "$SV" -6 addr show | grep -q "inet6 $V6/64" &&
-	ip -n "$BD" -6 addr show | grep -q 'inet6 2001:db8:100::1/64' && ip -n "$BD" -6 addr show | grep -q 'inet6 2001:db8:113::1/64' &&
+ip -n "$CL" -6 addr show | has "inet6 $CL6/64 .*nodad" && ip -n "$SV" -6 addr show | has "inet6 $V6/64" &&
+	ip -n "$BD" -6 addr show | has 'inet6 2001:db8:100::1/64' && ip -n "$BD" -6 addr show | has 'inet6 2001:db8:113::1/64' &&
 	pass "IPv6 documentation addresses on client, border and server (nodad)" || fail "IPv6 addresses: $(ip -n "$CL" -6 -o addr)"
-ip -n "$CL" -6 route | grep -q '^default via 2001:db8:100::1' && ip -n "$SV" -6 route | grep -q '^default via 2001:db8:113::1' &&
+ip -n "$CL" -6 route | has '^default via 2001:db8:100::1' && ip -n "$SV" -6 route | has '^default via 2001:db8:113::1' &&
 	pass "IPv6 default routes via the border" || fail "IPv6 routes"
 [ "$(ip netns exec "$BD" cat /proc/sys/net/ipv6/conf/all/forwarding)" = 1 ] && pass "IPv6 forwarding on in the border" ||
 	fail "IPv6 forwarding off in the border"
@@ -154,8 +154,8 @@ srv_restart --listen "$V4:53" --listen "[$V6]:53" || { fail "serve restart: $(ca
 r=0 a=0
 for _ in $(seq 20); do
 	o=$(c_dig @"$V4" www.facebook.com A)
-	echo "$o" | grep -q 'connection reset' && r=$((r + 1))
-	echo "$o" | grep -q 'ANSWER: 1,' && a=$((a + 1))
+	echo "$o" | has 'connection reset' && r=$((r + 1))
+	echo "$o" | has 'ANSWER: 1,' && a=$((a + 1))
 done
 echo "# TCP, no delay: $r/20 censored queries reset, $a/20 answered (the real answer came first: a bare race)"
 
@@ -172,7 +172,7 @@ if ip netns exec "$SV" tc qdisc add dev "$SIF" root handle 1: htb default 1 2>"$
 			t0=$(date +%s%N)
 			o=$(c_dig -$fam @"$srv" www.facebook.com A)
 			ms=$((($(date +%s%N) - t0) / 1000000))
-			echo "$o" | grep -q 'connection reset' && r=$((r + 1))
+			echo "$o" | has 'connection reset' && r=$((r + 1))
 			[ $ms -lt 1000 ] || slow=$((slow + 1))
 		done
 		[ $r -eq 10 ] && [ $slow -eq 0 ] && pass "IPv$fam TCP, censored name: connection reset 10/10, each in under 1 s" ||
@@ -195,13 +195,13 @@ fi
 
 # the RST lines' shape: fingerprints per injector, sequence numbers present
 l=$(grep '"type":"RST"' "$LOG" | grep '"injector":"gfw2"' | grep "\"client\":\"$CL4:" | grep '"to":"client"' | tail -1)
-echo "$l" | grep -q '"qname":"www.facebook.com","qtype":1,' && echo "$l" | grep -q '"ip_ttl":169,"ipid":0,"df":true}' &&
-	echo "$l" | grep -q '"seq":[0-9]*,"ack":[0-9]*,' && pass "RST line: qname, injector gfw2's TTL 169 / ID 0 / DF, seq, ack" ||
+echo "$l" | has '"qname":"www.facebook.com","qtype":1,' && echo "$l" | has '"ip_ttl":169,"ipid":0,"df":true}' &&
+	echo "$l" | has '"seq":[0-9]*,"ack":[0-9]*,' && pass "RST line: qname, injector gfw2's TTL 169 / ID 0 / DF, seq, ack" ||
 	fail "RST line: $l"
 l=$(grep '"type":"RST"' "$LOG" | grep "\"client\":\"\\[$CL6\\]:" | grep '"injector":"gfw2"' | tail -1)
-echo "$l" | grep -q '"ip_ttl":169,"ipid":0,"df":false}' && pass "IPv6 RST line: hop limit 169, no IP ID / DF" ||
+echo "$l" | has '"ip_ttl":169,"ipid":0,"df":false}' && pass "IPv6 RST line: hop limit 169, no IP ID / DF" ||
 	fail "IPv6 RST line: $l"
-grep '"type":"RST"' "$LOG" | grep -q 'example.org' && fail "RST logged for an uncensored name" ||
+grep '"type":"RST"' "$LOG" | has 'example.org' && fail "RST logged for an uncensored name" ||
 	pass "no RST for uncensored names"
 NF=$(grep -v '"type":"RST"' "$LOG" | grep -c "\"client\":\"\\[$CL6\\]:")
 [ "$NF" -eq 363 ] || [ "$NF" -eq 663 ] && pass "ground truth: $NF forged IPv6 UDP replies from [$CL6]" ||

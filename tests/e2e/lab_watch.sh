@@ -93,5 +93,5 @@ nw=$(grep -c '^     "watch": {' "$JSON")
 # ---- options
 "$ANTIDOTE" lab gfw --watch-interval 0 >/dev/null 2>&1; [ $? -eq 2 ] && pass "bad --watch-interval: exit 2" ||
 	fail "--watch-interval 0 accepted"
-"$ANTIDOTE" lab --help | grep -q -- '--no-watch' && pass "--help documents the watch options" || fail "--help"
+"$ANTIDOTE" lab --help | has -- '--no-watch' && pass "--help documents the watch options" || fail "--help"
 e2e_finish

@@ -66,6 +66,12 @@ e2e_init() {
 
 pass() { echo "PASS: $*"; E2E_PASSED=$((E2E_PASSED + 1)); }
 fail() { echo "FAIL: $*"; E2E_FAILED=$((E2E_FAILED + 1)); }
+# has [GREP-OPTIONS] PATTERN: whether stdin has a matching line, reading it to
+# the end. `producer | grep -q` under pipefail is a race: grep -q exits at the
+# first match, and a producer still writing dies of SIGPIPE (status 141), so
+# the pipeline fails although the line was there (regression:
+# grep_q_sigpipe_under_pipefail). grep -c counts every line instead.
+has() { grep -c "$@" >/dev/null; }
 
 e2e_finish() {
 	echo "# $E2E_PASSED passed, $E2E_FAILED failed"

@@ -72,12 +72,12 @@ if grep -q 'flags: qr rd ra ad' <<<"$out" && grep -q 'RRSIG' <<<"$out" && grep -
 else
 	fail "DO client: $out"
 fi
-if grep '"name":"mail.dnssec.test."' "$V1" | grep -q '"dnssec":"secure: mail.dnssec.test A signed by dnssec.test key 33152 alg 13"'; then
+if grep '"name":"mail.dnssec.test."' "$V1" | has '"dnssec":"secure: mail.dnssec.test A signed by dnssec.test key 33152 alg 13"'; then
 	pass "verdict log: secure, signed by dnssec.test key 33152 alg 13"
 else
 	fail "verdict log: $(grep mail.dnssec "$V1" | head -c 600)"
 fi
-grep '"name":"mail.dnssec.test."' "$V1" | grep -q '"signals":\[[^]]*"dnssec-ok"' &&
+grep '"name":"mail.dnssec.test."' "$V1" | has '"signals":\[[^]]*"dnssec-ok"' &&
 	pass "verdict log: dnssec-ok signal" || fail "no dnssec-ok signal"
 out=$(rdig D +noadflag mail.dnssec.test AAAA)
 if grep -q '2001:db8::25' <<<"$out" && ! grep -q RRSIG <<<"$out" && ! grep -q 'flags:.* ad' <<<"$out"; then
@@ -139,7 +139,7 @@ a=$(answer R2 www.dnssec.test A)
 t=$(answer R3 www.dnssec.test TXT)
 a=$(answer R3 www.dnssec.test A)
 [ "$a" = 192.0.2.80 ] && pass "stripped RRSIGs: the genuine answer is served ($a; TXT $t)" || fail "R3: '$a'"
-if grep '"verdict":"forged"' "$V3" | grep -q '"dnssec":"bogus: unsigned answer for a name seen signed'; then
+if grep '"verdict":"forged"' "$V3" | has '"dnssec":"bogus: unsigned answer for a name seen signed'; then
 	pass "verdict log: unsigned answer for a name seen signed"
 else
 	fail "verdict log: $(grep www.dnssec "$V3" | head -c 800)"

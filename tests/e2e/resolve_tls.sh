@@ -72,7 +72,7 @@ unbound_up() {
 	E2E_PIDS+=("$UB_PID")
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "$UB_PID" 2>/dev/null || return 1
-		dig @127.0.0.1 -p "$port" www.dot.test A +short +tries=1 +time=1 2>/dev/null | grep -q 192.0.2.1 && return 0
+		dig @127.0.0.1 -p "$port" www.dot.test A +short +tries=1 +time=1 2>/dev/null | has 192.0.2.1 && return 0
 		sleep 0.1
 	done
 	return 1
@@ -215,7 +215,7 @@ resolver_start INS --threads 1 --upstream "$UP#wrong.test" --tls-ca "$D/other.pe
 a=$(rdig INS www.dot.test A +short)
 [ "$a" = 192.0.2.1 ] && pass "--tls-insecure answers despite name and CA" || fail "--tls-insecure: '$a'"
 grep -q "WITHOUT certificate verification" "$INS_LOG" && pass "--tls-insecure warns" || fail "no insecure warning"
-"$ANTIDOTE" resolve --help | grep -A1 -- '--tls-insecure' | grep -q DANGER && pass "--help flags --tls-insecure" ||
+"$ANTIDOTE" resolve --help | grep -A1 -- '--tls-insecure' | has DANGER && pass "--help flags --tls-insecure" ||
 	fail "--help says nothing loud about --tls-insecure"
 
 # ---- 8. bad settings are refused at start ----

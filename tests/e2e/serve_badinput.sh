@@ -124,8 +124,7 @@ else
 fi
 for t in "" +tcp; do
 	# shellcheck disable=SC2086
-	if dig @127.0.0.1 -p "$S_PORT" www.example.com A +tries=1 +time=2 $t 2>/dev/null |
-		grep -q 'status: NOERROR'; then
+	if dig @127.0.0.1 -p "$S_PORT" www.example.com A +tries=1 +time=2 $t 2>/dev/null | has 'status: NOERROR'; then
 		pass "normal query ${t:-+udp} answered afterwards"
 	else
 		fail "normal query ${t:-+udp} not answered afterwards"

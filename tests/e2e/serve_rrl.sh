@@ -37,17 +37,17 @@ line=$(echo "$out" | grep '^q=' | grep -E 'flags=.[2367abef]' | head -1)
 # still limited: dig follows TC to TCP and gets the answer
 "$MULTI" -s "127.0.0.1:$RRL_PORT" -n www.example.com -c 100 -w 1 -q >/dev/null
 a=$(dig @127.0.0.1 -p "$RRL_PORT" +tries=3 +time=1 www.example.com A 2>/dev/null)
-if echo "$a" | grep -q 'Truncated, retrying in TCP' && echo "$a" | grep -q 'status: NOERROR' &&
-	echo "$a" | grep -q 'ANSWER: 2'; then
+if echo "$a" | has 'Truncated, retrying in TCP' && echo "$a" | has 'status: NOERROR' &&
+	echo "$a" | has 'ANSWER: 2'; then
 	pass "a limited client retries over TCP on TC and gets its answer"
-elif echo "$a" | grep -q 'ANSWER: 2'; then
+elif echo "$a" | has 'ANSWER: 2'; then
 	pass "a limited client got its answer (a UDP retry after a dropped reply)"
 else
 	fail "limited client: $(echo "$a" | grep -E 'status|Trunc|timed' | tr '\n' ' ')"
 fi
 n=0
 for _ in $(seq 30); do
-	dig @127.0.0.1 -p "$RRL_PORT" +tcp +short +tries=1 +time=2 www.example.com A | grep -q . && n=$((n + 1))
+	dig @127.0.0.1 -p "$RRL_PORT" +tcp +short +tries=1 +time=2 www.example.com A | has . && n=$((n + 1))
 done
 [ $n -eq 30 ] && pass "TCP is never limited (30/30)" || fail "TCP answered $n/30"
 # another client network (/24) is not affected by the flood from 127.0.0.0/24

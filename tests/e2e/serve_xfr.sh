@@ -177,8 +177,8 @@ K
 	E2E_PIDS+=($!)
 	ok=0
 	for _ in $(seq 50); do
-		dig @127.0.0.1 -p "$KP" nsec3.test SOA +short +time=1 +tries=1 2>/dev/null | grep -q . &&
-			dig @127.0.0.1 -p "$KP" example.com SOA +short +time=1 +tries=1 2>/dev/null | grep -q . && { ok=1; break; }
+		dig @127.0.0.1 -p "$KP" nsec3.test SOA +short +time=1 +tries=1 2>/dev/null | has . &&
+			dig @127.0.0.1 -p "$KP" example.com SOA +short +time=1 +tries=1 2>/dev/null | has . && { ok=1; break; }
 		sleep 0.2
 	done
 	if [ $ok = 1 ]; then
