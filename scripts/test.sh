@@ -22,7 +22,8 @@ record() { # name status(0/1) npass nfail
 for t in "$BUILD"/tests/test_*; do
   name=unit/$(basename "$t"); [[ $name == $filter ]] || continue
   out=$log/$(basename "$t").log
-  "$t" >"$out" 2>&1; rc=$?
+  timeout -k 5 300 "$t" >"$out" 2>&1; rc=$?
+  [ $rc -eq 124 ] && echo "timed out after 300 s" >>"$out"
   np=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$out" | awk '{s+=$NF} END{print s+0}')
   nf=$(grep -Eo '^\[  FAILED  \] [0-9]+ test' "$out" | awk '{s+=$(NF-1)} END{print s+0}')
   [ $rc -ne 0 ] && [ "$nf" -eq 0 ] && nf=1
@@ -33,7 +34,8 @@ for f in "$BUILD"/fuzz/fuzz_*; do
   tgt=$(basename "$f"); name=fuzz-replay/$tgt; [[ $name == $filter ]] || continue
   corpus=tests/fuzz/corpus/${tgt#fuzz_}
   out=$log/$tgt.log
-  "$f" "$corpus" >"$out" 2>&1; rc=$?
+  timeout -k 5 300 "$f" "$corpus" >"$out" 2>&1; rc=$?
+  [ $rc -eq 124 ] && echo "timed out after 300 s" >>"$out"
   record "$name" $rc $((rc == 0)) $((rc != 0)); [ $rc -ne 0 ] && tail -40 "$out"
 done
 
@@ -42,7 +44,8 @@ for s in tests/e2e/*.sh; do
   [ -e "$s" ] || continue
   name=e2e/$(basename "$s" .sh); [[ $name == $filter ]] || continue
   out=$log/$(basename "$s").log
-  timeout 600 bash "$s" >"$out" 2>&1; rc=$?
+  timeout -k 5 600 bash "$s" >"$out" 2>&1; rc=$?
+  [ $rc -eq 124 ] && echo "FAIL: timed out after 600 s" >>"$out"
   np=$(grep -c '^PASS' "$out"); nf=$(grep -c '^FAIL' "$out")
   [ $rc -ne 0 ] && [ "$nf" -eq 0 ] && nf=1
   record "$name" $rc "$np" "$nf"
