@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dns/err.h"
+#include "net/sockbuf.h"
 #include "util/json.h"
 
 #ifndef IPV6_HDRINCL
@@ -315,7 +316,7 @@ static int open_sockets(struct border *b, char *err, size_t errlen)
 #ifdef PACKET_IGNORE_OUTGOING
 	setsockopt(b->pfd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 #endif
-	setsockopt(b->pfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	sockbuf_set(b->pfd, true, big);
 	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};
 	if (bind(b->pfd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
 		snprintf(err, errlen, "bind to %s: %s", b->c->ifname, strerror(errno));
@@ -327,12 +328,12 @@ static int open_sockets(struct border *b, char *err, size_t errlen)
 		return DNS_EIO;
 	}
 	setsockopt(b->rfd4, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one));
-	setsockopt(b->rfd4, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	sockbuf_set(b->rfd4, false, big);
 	/* IPv6: optional (a kernel without it); IPPROTO_RAW implies the header */
 	b->rfd6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (b->rfd6 >= 0) {
 		setsockopt(b->rfd6, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof(one));
-		setsockopt(b->rfd6, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+		sockbuf_set(b->rfd6, false, big);
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dns/err.h"
+#include "net/sockbuf.h"
 
 #define WHEEL 32768 /* > 2 x RELAY_MAX_DELAY_MS (forged send times), power of two */
 #define NIL UINT32_MAX
@@ -820,8 +821,8 @@ static int relay_open(struct relay *r, const net_addr *listen, char *err, size_t
 		setsockopt(r->lfd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
 	else
 		setsockopt(r->lfd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
-	setsockopt(r->lfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	setsockopt(r->lfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	sockbuf_set(r->lfd, true, big);
+	sockbuf_set(r->lfd, false, big);
 	r->efd = epoll_create1(EPOLL_CLOEXEC);
 	r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (r->efd < 0 || r->tfd < 0) {
@@ -841,8 +842,8 @@ static int relay_open(struct relay *r, const net_addr *listen, char *err, size_t
 			r->nupfd = i;
 			return DNS_EIO;
 		}
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+		sockbuf_set(fd, true, big);
+		sockbuf_set(fd, false, big);
 		r->upfds[i] = fd;
 		ev.data.u64 = TAG_UP + i;
 		epoll_ctl(r->efd, EPOLL_CTL_ADD, fd, &ev);

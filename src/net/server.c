@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "dns/err.h"
+#include "net/sockbuf.h"
 #include "util/log.h"
 
 #define UDP_SLOT 65536           /* > any UDP payload: MSG_TRUNC never hides a fit */
@@ -430,9 +431,8 @@ static int open_sock(server *s, const net_addr *a, int type, bool pktinfo, int *
 	if (type == SOCK_STREAM) {
 		sockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	} else {
-		if (s->cfg.udp_rcvbuf > 0 &&
-		    sockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, s->cfg.udp_rcvbuf) < 0)
-			sockopt(fd, SOL_SOCKET, SO_RCVBUF, s->cfg.udp_rcvbuf); /* capped by rmem_max */
+		if (s->cfg.udp_rcvbuf > 0)
+			sockbuf_set(fd, true, s->cfg.udp_rcvbuf);
 		if (blocking) { /* UDP threads look at the stop flag this often */
 			struct timeval tv = { .tv_sec = 0, .tv_usec = UDP_RCVTIMEO_MS * 1000 };
 			if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)

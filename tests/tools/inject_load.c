@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/sockbuf.h"
+
 #define B 64
 #define MAXSOCK 4096
 
@@ -180,7 +182,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in ua = {.sin_family = AF_INET, .sin_port = htons((uint16_t)uport),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int ufd = socket(AF_INET, SOCK_DGRAM, 0), big = 8 << 20;
-	setsockopt(ufd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	sockbuf_set(ufd, true, big);
 	if (bind(ufd, (struct sockaddr *)&ua, sizeof(ua))) {
 		perror("inject_load: bind upstream");
 		return 1;
@@ -192,7 +194,7 @@ int main(int argc, char **argv)
 	static int fds[MAXSOCK];
 	for (int i = 0; i < nsock; i++) {
 		fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		sockbuf_set(fds[i], true, big);
 		connect(fds[i], (struct sockaddr *)&ra, sizeof(ra));
 	}
 	static uint8_t qb[B][64], rb[B][512];
