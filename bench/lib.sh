@@ -108,7 +108,7 @@ us_per_query() {
 
 # port_free PORT: true when nothing listens on UDP or TCP PORT (loopback).
 port_free() {
-	! ss -Htuln 2>/dev/null | awk '{ print $5 }' | grep -Eq "[:.]$1\$"
+	! ss -Htuln 2>/dev/null | awk '{ print $5 }' | has -E "[:.]$1\$"
 }
 
 # pick_ports N: N distinct free high ports, one per line.

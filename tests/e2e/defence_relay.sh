@@ -58,7 +58,7 @@ for profile in ${DEFENCE_PROFILES:-gfw iran jan21}; do
 		--delay 20 --rules "$E2E_TMP/rules.txt" --jan21-start 0 --jan21-duration 3600000 --jan21-ttl 300 \
 		--log "$E2E_TMP/inject-$profile.jsonl" >"$E2E_TMP/relay-$profile.log" 2>&1 &
 	E2E_PIDS+=($!)
-	sleep 0.3
+	wait_bound "$RELAY_PORT" $! || { fail "$profile: relay did not start: $(cat "$E2E_TMP/relay-$profile.log")"; continue; }
 	UP=127.0.0.1:$RELAY_PORT
 	V=$E2E_TMP/verdicts-$profile.jsonl
 	L=$E2E_TMP/learned-$profile.txt

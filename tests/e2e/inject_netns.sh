@@ -78,13 +78,13 @@ pass "namespaces $CL, $BD, $SV created; border injector ready"
 [ "$(ip netns exec "$BD" cat /proc/sys/net/ipv4/ip_forward)" = 1 ] && pass "IPv4 forwarding on in the border" ||
 	fail "forwarding off in the border"
 srv_start 203.0.113.2:53 || { fail "antidote serve in $SV: $(cat "$E2E_TMP/serve.log")"; e2e_finish; }
-out=$(c_multi -n www.facebook.com -c 200 -w 30 -r 192.0.2.11 -q)
+out=$(c_multi -n www.facebook.com -c 200 -w 500 -e 4 -r 192.0.2.11 -q)
 echo "# no delay line: $out"
 ff=$(kv first_forged "$out")
 [ "$(kv real_seen "$out")" -eq 200 ] && [ "$(kv forged_total "$out")" -eq 600 ] &&
 	pass "no delay: 3 forged + the real reply for 200/200 queries (forged first in $ff/200: a bare race)" ||
 	fail "no delay: $out"
-out=$(c_multi -n www.example.org -c 50 -w 30 -r 192.0.2.20 -q)
+out=$(c_multi -n www.example.org -c 50 -w 500 -e 1 -r 192.0.2.20 -q)
 [ "$(kv forged_total "$out")" -eq 0 ] && [ "$(kv real_seen "$out")" -eq 50 ] &&
 	pass "uncensored name: only the real answer (50/50)" || fail "uncensored: $out"
 stop "$SRV_PID"
@@ -99,7 +99,7 @@ n=$(grep -c '"client":"198.51.100.2:' "$E2E_TMP/truth.jsonl")
 # --- 2: 20 ms delay line in the server namespace ---------------------------
 inj_start --forward 127.0.0.1:5353 --delay 20 || { fail "inject --netns --delay: $(cat "$E2E_TMP/inj.err")"; e2e_finish; }
 srv_start 127.0.0.1:5353 || { fail "serve behind the delay line: $(cat "$E2E_TMP/serve.log")"; e2e_finish; }
-out=$(c_multi -n www.facebook.com -c 100 -w 120 -r 192.0.2.11)
+out=$(c_multi -n www.facebook.com -c 100 -w 600 -e 4 -r 192.0.2.11)
 sum=$(echo "$out" | tail -1)
 echo "# delay 20 ms: $sum"
 ff=$(kv first_forged "$sum") ra=$(kv real_after_forged "$sum")
@@ -125,7 +125,7 @@ if [ -x "$TOOLS/udpsniff" ]; then
 	ip netns exec "$CL" "$TOOLS/udpsniff" -p 53 -c 80 -w 3000 >"$E2E_TMP/sniff" 2>&1 &
 	sn=$!
 	for _ in $(seq 30); do grep -q ready "$E2E_TMP/sniff" && break; sleep 0.1; done
-	c_multi -n www.facebook.com -c 20 -w 100 -r 192.0.2.11 -q >/dev/null
+	c_multi -n www.facebook.com -c 20 -w 500 -e 4 -r 192.0.2.11 -q >/dev/null
 	wait $sn
 	g2=$(grep -c 'src=203.0.113.2:53 .* ttl=169 id=0 df=1 ' "$E2E_TMP/sniff")
 	g3=$(grep 'src=203.0.113.2:53 .* ttl=53 ' "$E2E_TMP/sniff" | sed -n 's/.* id=\([0-9]*\) df=0 .*/\1/p' |

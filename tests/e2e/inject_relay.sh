@@ -46,8 +46,7 @@ relay_start() {
 			>"$E2E_TMP/relay.out" 2>"$E2E_TMP/relay.err" </dev/null &
 		pid=$!
 		E2E_PIDS+=("$pid")
-		sleep 0.3
-		if kill -0 "$pid" 2>/dev/null; then
+		if wait_bound "$port" "$pid"; then
 			RELAY_PORT=$port RELAY_PID=$pid
 			return 0
 		fi
@@ -73,7 +72,7 @@ relay_start --profile gfw --delay 20 --rules "$E2E_TMP/rules" --log "$E2E_TMP/tr
 	{ fail "relay did not start: $(cat "$E2E_TMP/relay.err")"; e2e_finish; }
 
 N=200
-out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.facebook.com -c $N -w 150 -r 192.0.2.11 -q)
+out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.facebook.com -c $N -w 600 -e 4 -r 192.0.2.11 -q)
 echo "# censored A: $out"
 ff=$(kv first_forged "$out") rs=$(kv real_seen "$out") ft=$(kv forged_total "$out") ra=$(kv real_after_forged "$out")
 [ "$ff" -ge $((N * 99 / 100)) ] && pass "forged reply first for $ff/$N censored queries" ||
@@ -82,18 +81,18 @@ ff=$(kv first_forged "$out") rs=$(kv real_seen "$out") ft=$(kv forged_total "$ou
 [ "$ra" -ge $((N * 99 / 100)) ] && pass "real reply after the forged ones ($ra/$N)" || fail "real after forged $ra/$N"
 [ "$ft" -eq $((N * 3)) ] && pass "gfw triplet: 3 forged replies per query ($ft)" || fail "forged total $ft, want $((N * 3))"
 
-out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.facebook.com -t AAAA -c 20 -w 80 -r 2001:db8::11)
+out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.facebook.com -t AAAA -c 20 -w 600 -e 4 -r 2001:db8::11)
 real6=$(echo "$out" | grep -c 'addr=2001:db8::11 ')
 forged6=$(echo "$out" | grep 'q=' | grep -v 'addr=2001:db8::11 ' | grep -c 'an=1 flags=8180 addr=[0-9a-f]*:[0-9a-f:]* ')
 [ "$real6" -eq 20 ] && pass "AAAA: real AAAA arrives (20/20)" || fail "AAAA: real answer $real6/20"
 [ "$forged6" -eq 60 ] && pass "AAAA: forged replies are AAAA ($forged6)" || fail "AAAA: $forged6 forged AAAA, want 60"
 
-out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.example.org -c 50 -w 250 -r 192.0.2.20 -q)
+out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.example.org -c 50 -w 600 -e 1 -r 192.0.2.20 -q)
 echo "# uncensored: $out"
 [ "$(kv forged_total "$out")" -eq 0 ] && [ "$(kv real_seen "$out")" -eq 50 ] &&
 	pass "uncensored name: only the real answer (50/50)" || fail "uncensored name: $out"
 
-out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.facebook.com -t MX -c 5 -w 80)
+out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.facebook.com -t MX -c 5 -w 600 -e 4)
 mxa=$(echo "$out" | grep -c 'an=1 flags=8180 addr=[0-9.]* ')
 [ "$mxa" -eq 15 ] && pass "MX query draws forged A records ($mxa)" || fail "MX query: $mxa forged A, want 15"
 
@@ -121,7 +120,7 @@ gso_run() { # LABEL LOADARGS RELAYARGS...
 		--rules "$E2E_TMP/rules.gso" "$@" >/dev/null 2>"$E2E_TMP/gso.err" </dev/null &
 	local pid=$!
 	E2E_PIDS+=("$pid")
-	sleep 0.3
+	wait_bound "$GSO_PORT" "$pid" || { fail "$label: relay did not start: $(cat "$E2E_TMP/gso.err")"; return; }
 	# shellcheck disable=SC2086
 	out=$("$LOAD" -r "$GSO_PORT" -u "$up" -d 1 -w 512 -c 50 $largs)
 	kill "$pid" 2>/dev/null
@@ -161,7 +160,7 @@ fi
 
 # loss: 50% each way -> about 25% of the queries answered
 relay_start --profile none --delay 2 --loss 50 --seed 7 || { fail "relay (loss) did not start"; e2e_finish; }
-out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.example.org -c 200 -w 30 -r 192.0.2.20 -q)
+out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.example.org -c 200 -w 40 -e 1 -r 192.0.2.20 -q)
 echo "# loss 50%: $out"
 ans=$(kv answered "$out")
 [ "$ans" -ge 20 ] && [ "$ans" -le 90 ] && pass "--loss 50 answers $ans/200 (expect ~50)" || fail "--loss 50 answered $ans/200"

@@ -111,6 +111,20 @@ pick_port() {
 	return 1
 }
 
+# wait_bound PORT [PID]: until a UDP socket is bound to 127.0.0.1:PORT (up to
+# 10 s), and PID (if given) is still alive. For processes that print nothing
+# when ready (the relay): a query sent before the bind draws an ICMP error,
+# which a connected client socket reports on its next send.
+wait_bound() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return 1
+		[ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_answers PORT PID ZONE [SECONDS]: 0 once PORT answers an SOA query for
 # ZONE with any rcode; 1 if PID died or time ran out.
 wait_answers() {

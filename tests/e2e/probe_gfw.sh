@@ -72,8 +72,7 @@ relay_start() {
 			>"$E2E_TMP/relay.out" 2>"$E2E_TMP/relay.err" </dev/null &
 		pid=$!
 		E2E_PIDS+=("$pid")
-		sleep 0.3
-		if kill -0 "$pid" 2>/dev/null; then
+		if wait_bound "$port" "$pid"; then
 			RELAY_PORT=$port RELAY_PID=$pid
 			return 0
 		fi

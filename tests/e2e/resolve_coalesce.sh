@@ -13,9 +13,11 @@ RELAY_PORT=$(pick_port)
 "$ANTIDOTE" inject --listen "127.0.0.1:$RELAY_PORT" --forward "127.0.0.1:$ANT_PORT" --profile none --delay 200 \
 	>"$E2E_TMP/relay.log" 2>&1 &
 E2E_PIDS+=($!)
-sleep 0.3
+wait_bound "$RELAY_PORT" $! || { fail "relay did not start: $(cat "$E2E_TMP/relay.log")"; e2e_finish; }
 UP=127.0.0.1:$RELAY_PORT
-resolver_start R --upstream "$UP" --threads 2 || { fail "resolver did not start"; e2e_finish; }
+# a 400 ms round trip: the first query must not be retransmitted before its
+# RTT is known (two upstream queries where the test expects one)
+resolver_start R --upstream "$UP" --threads 2 --rto 3000 || { fail "resolver did not start"; e2e_finish; }
 
 # 1. dnsperf: 200 identical queries, all outstanding at once
 N=200

@@ -151,7 +151,7 @@ RELAY_PORT=$(pick_port)
 "$ANTIDOTE" inject --listen "127.0.0.1:$RELAY_PORT" --forward "$AUTH" --profile gfw --delay 20 \
 	--rules "$E2E_TMP/rules.txt" >"$E2E_TMP/relay.log" 2>&1 &
 E2E_PIDS+=($!)
-sleep 0.3
+wait_bound "$RELAY_PORT" $! || fail "relay did not start: $(cat "$E2E_TMP/relay.log")"
 V4=$E2E_TMP/v4.jsonl
 resolver_start G --upstream "127.0.0.1:$RELAY_PORT" --threads 1 --trust-anchor "$ANCHOR" --log-verdicts "$V4" ||
 	fail "resolver G did not start"

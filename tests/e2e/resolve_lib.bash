@@ -44,10 +44,13 @@ resolver_stats() {
 	local pidv=${1}_PID logv=${1}_LOG n0 i
 	n0=$(grep -c '^resolve: server:' "${!logv}")
 	kill -USR1 "${!pidv}" 2>/dev/null || return 1
-	for ((i = 0; i < 40; i++)); do
+	# the report waits up to 1 s for the workers' snapshots; its server line
+	# comes last
+	for ((i = 0; i < 200; i++)); do
 		[ "$(grep -c '^resolve: server:' "${!logv}")" -gt "$n0" ] && return 0
 		sleep 0.05
 	done
+	fail "$1: no stats report within 10 s of SIGUSR1"
 	return 1
 }
 

@@ -19,12 +19,13 @@ serve_rrl_start() {
 serve_rrl_start --rrl 20 --rrl-slip 2 || { fail "antidote serve --rrl did not start"; e2e_finish; }
 sleep 1.1 # a fresh second: the start-up probes counted in the last one
 
-# 300 queries for one name, one at a time, within about a second
-out=$("$MULTI" -s "127.0.0.1:$RRL_PORT" -n www.example.com -c 300 -w 2)
+# 300 queries for one name, one at a time, within about a second (each
+# waits for its reply or 5 ms: a reply later than that counts as dropped)
+out=$("$MULTI" -s "127.0.0.1:$RRL_PORT" -n www.example.com -c 300 -w 5 -e 1)
 full=$(echo "$out" | grep '^q=' | grep -c -v -E 'flags=.[2367abef]')
 tc=$(echo "$out" | grep '^q=' | grep -c -E 'flags=.[2367abef]')
 echo "# $(echo "$out" | tail -1); full answers $full, truncated $tc"
-[ "$full" -ge 20 ] && [ "$full" -le 80 ] && pass "rate 20/s: $full of 300 answered in full" ||
+[ "$full" -ge 18 ] && [ "$full" -le 80 ] && pass "rate 20/s: $full of 300 answered in full" ||
 	fail "rate 20/s: $full of 300 answered in full"
 [ "$tc" -ge 80 ] && [ "$tc" -le 160 ] && pass "slip 2: $tc truncated replies (about half of those over the limit)" ||
 	fail "slip 2: $tc truncated replies"
@@ -65,7 +66,7 @@ grep -q 'rrl: .* responses checked, .* over the limit' "$RERR" && pass "exit log
 
 # without --rrl nothing is limited
 serve_rrl_start || { fail "serve did not start"; e2e_finish; }
-out=$("$MULTI" -s "127.0.0.1:$RRL_PORT" -n www.example.com -c 300 -w 2 -q)
+out=$("$MULTI" -s "127.0.0.1:$RRL_PORT" -n www.example.com -c 300 -w 1000 -e 1 -q)
 [ "$(echo "$out" | sed -n 's/.*answered=\([0-9]*\).*/\1/p')" = 300 ] && pass "no --rrl: 300/300 answered" ||
 	fail "no --rrl: $out"
 out=$("$ANTIDOTE" serve --listen "127.0.0.1:$(pick_port)" --zone "$E2E_ZONES/example.com.zone" --rrl 0 2>&1)

@@ -161,7 +161,7 @@ GROUPS_ALL=(
 	"tcp-edns|+tcp +nocookie"
 	"tcp-do|+tcp +dnssec +nocookie"
 )
-COMMON="+noall +cmd +comments +question +answer +authority +additional +tries=1 +time=1 +ignore"
+COMMON="+noall +cmd +comments +question +answer +authority +additional +tries=1 +time=3 +ignore"
 
 # Normalises dig batch output to one line per reply (fields joined by " | "),
 # in query order. Section codes keep the sections apart when sorted.

@@ -55,8 +55,7 @@ relay_start() { # FORWARD_PORT ARGS... -> RELAY_PORT RELAY_PID RELAY_T0
 			--delay 5 "$@" >"$E2E_TMP/relay.out" 2>"$E2E_TMP/relay.err" </dev/null &
 		pid=$!
 		E2E_PIDS+=("$pid")
-		sleep 0.3
-		if kill -0 "$pid" 2>/dev/null; then
+		if wait_bound "$port" "$pid"; then
 			RELAY_PORT=$port RELAY_PID=$pid
 			return 0
 		fi
@@ -73,8 +72,14 @@ MPORT=$(pick_port)
 	--duration 15 --metrics "127.0.0.1:$MPORT" --verbose >"$E2E_TMP/w1.jsonl" 2>"$E2E_TMP/w1.err" &
 WPID=$!
 E2E_PIDS+=("$WPID")
-sleep 7
-curl -s "http://127.0.0.1:$MPORT/metrics" >"$E2E_TMP/metrics1" || true
+# scrape /metrics during the fault (5 s to 10 s after the relay's start)
+# until it shows the hijack, at most until 9.5 s
+sleep 5
+while [ "$(echo "$(now) < $RELAY_T0 + 9.5" | bc -l)" = 1 ]; do
+	curl -s "http://127.0.0.1:$MPORT/metrics" >"$E2E_TMP/metrics1" || true
+	grep -q '^antidote_watch_incidents_active{kind="hijack"} 1' "$E2E_TMP/metrics1" && break
+	sleep 0.2
+done
 curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/nope" >"$E2E_TMP/metrics404" || true
 wait "$WPID"
 rc=$?

@@ -3,7 +3,7 @@
  * injection e2e tests and by hand.
  *
  *   dnsmulti -s 127.0.0.1:PORT -n NAME [-t A|AAAA|MX|TXT|NUM] [-c COUNT]
- *            [-w WINDOW_MS] [-r REAL_ADDR] [-q]
+ *            [-w WINDOW_MS] [-e EXPECT] [-r REAL_ADDR] [-q]
  * Per reply: "q=I txid=T t_ms=MS len=N an=K flags=XXXX addr=ADDR ttl=TTL ipttl=H"
  * (addr/ttl of the first A/AAAA answer, "-" if none; H the IP TTL / hop
  * limit the reply arrived with, -1 if unknown). The socket is connected to
@@ -13,8 +13,14 @@
  * "forged" otherwise; the closing line is
  *   "sent=N answered=N first_forged=N real_seen=N forged_total=N
  *    real_after_forged=N"
- * (-q: only that line). Exit 0 unless the arguments are bad. */
+ * (-q: only that line). With -e, a query's window ends early once EXPECT
+ * replies to it have arrived (1 for a server, 4 for the GFW triplet and the
+ * real reply), so the window can be generous: a reply is lost only when it
+ * is later than WINDOW_MS. A send refused because of an earlier ICMP error
+ * (a query that reached the port before the server bound it) is retried.
+ * Exit 0 unless the arguments are bad. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,21 +119,22 @@ static void first_addr(const uint8_t *m, size_t len, char *addr, size_t alen, lo
 int main(int argc, char **argv)
 {
 	const char *server = NULL, *name = NULL, *real = NULL, *tname = "A";
-	long count = 1, window = 500;
+	long count = 1, window = 500, expect = 0;
 	int quiet = 0, c;
-	while ((c = getopt(argc, argv, "s:n:t:c:w:r:q")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:t:c:w:e:r:q")) != -1) {
 		switch (c) {
 		case 's': server = optarg; break;
 		case 'n': name = optarg; break;
 		case 't': tname = optarg; break;
 		case 'c': count = atol(optarg); break;
 		case 'w': window = atol(optarg); break;
+		case 'e': expect = atol(optarg); break;
 		case 'r': real = optarg; break;
 		case 'q': quiet = 1; break;
 		default: goto usage;
 		}
 	}
-	if (!server || !name || count < 1 || window < 1)
+	if (!server || !name || count < 1 || window < 1 || expect < 0)
 		goto usage;
 	uint16_t type = !strcmp(tname, "A") ? 1 : !strcmp(tname, "AAAA") ? 28 : !strcmp(tname, "MX") ? 15
 		      : !strcmp(tname, "TXT") ? 16 : (uint16_t)atoi(tname);
@@ -154,13 +161,16 @@ int main(int argc, char **argv)
 		uint16_t id = (uint16_t)rand();
 		size_t qn = build_query(q, id, name, type);
 		double t0 = now_ms();
-		if (send(fd, q, qn, 0) < 0) {
+		ssize_t sn = send(fd, q, qn, 0);
+		if (sn < 0 && errno == ECONNREFUSED) /* an earlier query's ICMP error, reported once */
+			sn = send(fd, q, qn, 0);
+		if (sn < 0) {
 			perror("dnsmulti: send");
 			continue;
 		}
 		sent++;
 		int nrep = 0, seen_real = 0, seen_forged = 0, first_is_forged = 0;
-		for (;;) {
+		while (!expect || nrep < expect) {
 			double left = window - (now_ms() - t0);
 			if (left <= 0)
 				break;
@@ -211,6 +221,6 @@ int main(int argc, char **argv)
 	       answered, first_forged, real_seen, forged_total, real_after);
 	return 0;
 usage:
-	fprintf(stderr, "usage: dnsmulti -s ADDR:PORT -n NAME [-t TYPE] [-c COUNT] [-w WINDOW_MS] [-r REAL_ADDR] [-q]\n");
+	fprintf(stderr, "usage: dnsmulti -s ADDR:PORT -n NAME [-t TYPE] [-c COUNT] [-w WINDOW_MS] [-e EXPECT] [-r REAL_ADDR] [-q]\n");
 	return 2;
 }
