@@ -276,7 +276,7 @@ static int64_t ms_of(clockid_t clk)
 
 struct border {
 	const struct border_config *c;
-	int pfd, rfd4, rfd6;
+	int pfd, pfd2, rfd4, rfd6; /* packet sockets: client-facing, server-facing (-1) */
 	int64_t start_ms;
 	struct border_stats st;
 	uint8_t in[BATCH][SNAP];
@@ -296,32 +296,45 @@ struct border {
 	struct inj_forged forged[INJ_MAX_FORGED];
 };
 
-static int open_sockets(struct border *b, char *err, size_t errlen)
+/* A packet socket seeing what arrives on interface ifname (not what
+ * leaves: a forwarded query is seen once, where it enters the border). */
+static int open_sniffer(const char *ifname, int *out, char *err, size_t errlen)
 {
-	unsigned ifindex = if_nametoindex(b->c->ifname);
+	unsigned ifindex = if_nametoindex(ifname);
 	if (!ifindex) {
-		snprintf(err, errlen, "no interface %s here", b->c->ifname);
+		snprintf(err, errlen, "no interface %s here", ifname);
 		return DNS_EINVAL;
 	}
-	b->pfd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
-	if (b->pfd < 0) {
+	int fd = *out = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
+	if (fd < 0) {
 		snprintf(err, errlen, "packet socket: %s (needs CAP_NET_RAW)", strerror(errno));
 		return DNS_EIO;
 	}
-	int one = 1, big = 8 << 20;
-	if (attach_filter(b->pfd) < 0) {
+	int one = 1;
+	if (attach_filter(fd) < 0) {
 		snprintf(err, errlen, "packet filter: %s", strerror(errno));
 		return DNS_EIO;
 	}
 #ifdef PACKET_IGNORE_OUTGOING
-	setsockopt(b->pfd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+#else
+	(void)one;
 #endif
-	sockbuf_set(b->pfd, true, big);
+	sockbuf_set(fd, true, 8 << 20);
 	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};
-	if (bind(b->pfd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
-		snprintf(err, errlen, "bind to %s: %s", b->c->ifname, strerror(errno));
+	if (bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
+		snprintf(err, errlen, "bind to %s: %s", ifname, strerror(errno));
 		return DNS_EIO;
 	}
+	return 0;
+}
+
+static int open_sockets(struct border *b, char *err, size_t errlen)
+{
+	int rc = open_sniffer(b->c->ifname, &b->pfd, err, errlen);
+	if (rc < 0 || (b->c->ifname2 && (rc = open_sniffer(b->c->ifname2, &b->pfd2, err, errlen)) < 0))
+		return rc;
+	int one = 1, big = 8 << 20;
 	b->rfd4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (b->rfd4 < 0) {
 		snprintf(err, errlen, "raw socket: %s (needs CAP_NET_RAW)", strerror(errno));
@@ -413,7 +426,9 @@ static void handle(struct border *b, int i)
 	int n = 0, ttl[INJ_MAX_FORGED];
 	for (int j = 0; j < nf; j++) {
 		const struct inj_forged *f = &b->forged[j];
-		ttl[j] = f->fp->ip_ttl < 0 ? q.ttl : f->fp->ip_ttl;
+		if (tcp && f->fp->no_rst)
+			continue; /* --tune INJ.rst=off */
+		ttl[j] = f->ip_ttl == INJ_IPTTL_COPY ? q.ttl : f->ip_ttl;
 		uint16_t ipid = v6 ? 0 : f->ipid;
 		bool df = !v6 && f->fp->df;
 		/* UDP: the forged reply; TCP: an RST to the client, one to the server */
@@ -480,7 +495,7 @@ int border_run(const struct border_config *c, struct border_stats *st, char *err
 	static struct border b; /* big; one border per process */
 	memset(&b, 0, sizeof(b));
 	b.c = c;
-	b.pfd = b.rfd4 = b.rfd6 = -1;
+	b.pfd = b.pfd2 = b.rfd4 = b.rfd6 = -1;
 	int rc = open_sockets(&b, err, errlen);
 	if (rc < 0)
 		goto out;
@@ -488,28 +503,32 @@ int border_run(const struct border_config *c, struct border_stats *st, char *err
 	if (c->ready)
 		c->ready(c->ready_arg);
 	while (!c->stop || !*c->stop) {
-		struct pollfd p = {.fd = b.pfd, .events = POLLIN};
-		int pr = poll(&p, 1, 500);
+		struct pollfd p[2] = {{.fd = b.pfd, .events = POLLIN}, {.fd = b.pfd2, .events = POLLIN}};
+		int pr = poll(p, b.pfd2 >= 0 ? 2 : 1, 500);
 		if (pr < 0 && errno != EINTR) {
 			snprintf(err, errlen, "poll: %s", strerror(errno));
 			rc = DNS_EIO;
 			break;
 		}
-		for (;;) {
-			for (int i = 0; i < BATCH; i++) {
-				b.iiov[i] = (struct iovec){b.in[i], SNAP};
-				b.im[i].msg_hdr = (struct msghdr){.msg_name = &b.ill[i], .msg_namelen = sizeof(b.ill[i]),
-								  .msg_iov = &b.iiov[i], .msg_iovlen = 1};
+		for (int s = 0; s < 2; s++) {
+			int fd = s ? b.pfd2 : b.pfd;
+			while (fd >= 0) {
+				for (int i = 0; i < BATCH; i++) {
+					b.iiov[i] = (struct iovec){b.in[i], SNAP};
+					b.im[i].msg_hdr = (struct msghdr){.msg_name = &b.ill[i],
+									  .msg_namelen = sizeof(b.ill[i]),
+									  .msg_iov = &b.iiov[i], .msg_iovlen = 1};
+				}
+				int k = recvmmsg(fd, b.im, BATCH, MSG_DONTWAIT, NULL);
+				if (k <= 0)
+					break;
+				for (int i = 0; i < k; i++)
+					handle(&b, i);
+				if (c->log)
+					fflush(c->log);
+				if (k < BATCH)
+					break;
 			}
-			int k = recvmmsg(b.pfd, b.im, BATCH, MSG_DONTWAIT, NULL);
-			if (k <= 0)
-				break;
-			for (int i = 0; i < k; i++)
-				handle(&b, i);
-			if (c->log)
-				fflush(c->log);
-			if (k < BATCH)
-				break;
 		}
 	}
 out:
@@ -517,6 +536,8 @@ out:
 		*st = b.st;
 	if (b.pfd >= 0)
 		close(b.pfd);
+	if (b.pfd2 >= 0)
+		close(b.pfd2);
 	if (b.rfd4 >= 0)
 		close(b.rfd4);
 	if (b.rfd6 >= 0)

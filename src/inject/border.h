@@ -67,6 +67,12 @@
 
 struct border_config {
 	const char *ifname;          /* the client-facing veth (caller's namespace) */
+	const char *ifname2;         /* the server-facing veth, or NULL: only
+				      * queries from the client side are seen.
+				      * With it, queries crossing the border
+				      * inwards (an outside resolver asking a
+				      * server inside: the 2012 collateral
+				      * damage) draw forged replies too */
 	struct inj_engine *engine;   /* borrowed */
 	FILE *log;                   /* borrowed; NULL: no ground truth */
 	int64_t epoch_real_ms;       /* 0: scenario time from the start */

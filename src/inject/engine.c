@@ -73,6 +73,9 @@ struct inj_engine *inj_engine_new(const struct inj_config *c, char *err, size_t 
 		snprintf(err, errlen, "unknown profile '%s' (gfw, jan21, iran, none)", c->profile);
 		goto fail;
 	}
+	for (int i = 0; i < c->ntune; i++)
+		if (profile_tune(&e->prof, c->tune[i], err, errlen) < 0)
+			goto fail;
 	const char *paths[POOL_N] = {[POOL_A] = c->pool_a_path, [POOL_AAAA] = c->pool_aaaa_path};
 	for (int i = 0; i < POOL_N; i++) {
 		if (paths[i]) {
@@ -184,6 +187,9 @@ int inj_engine_process(struct inj_engine *e, const struct qmem *m, int64_t now_m
 		const struct inj_fp *fp = &e->prof.inj[i];
 		if (!fire[i] || (window_fired && !fp->window))
 			continue;
+		/* an injector that misses some of its names (1-3 replies a query) */
+		if (fp->miss > 0 && (double)(rnd(e) >> 11) * 0x1p-53 < fp->miss)
+			continue;
 		const struct qname_view *v = &views[i];
 		struct inj_forged *f = &out[k];
 		uint16_t type = fp->force_a ? 1 : forge_answer_type(v->qtype);
@@ -200,6 +206,7 @@ int inj_engine_process(struct inj_engine *e, const struct qmem *m, int64_t now_m
 		f->ttl = (uint32_t)rnd_range(e, fp->ttl_min, fp->ttl_max);
 		f->lead_ms = (int)rnd_range(e, fp->lead_min_ms, fp->lead_max_ms);
 		f->ipid = fp->ipid == IPID_RANDOM ? (uint16_t)rnd(e) : fp->ipid == IPID_INCR ? e->ipid_next[i]++ : 0;
+		f->ip_ttl = fp->ip_ttl == INJ_IPTTL_RANDOM ? (int)rnd_range(e, 1, 255) : fp->ip_ttl;
 		int len = forge_build(f->pkt, sizeof(f->pkt), m, v, fp->flags, type == 1, f->ttl, f->addr);
 		if (len < 0)
 			continue;

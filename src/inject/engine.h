@@ -34,6 +34,8 @@ struct inj_config {
 	const char *pool_a_path;     /* NULL: built-in 2009 pool (3 addresses) */
 	const char *pool_aaaa_path;  /* NULL: Teredo 2001::d155:9f89 */
 	uint64_t seed;               /* TTL/lead/IP ID draws; default 1 */
+	const char *const *tune;     /* "INJ.KEY=VALUE" (profile_tune), borrowed */
+	int ntune;
 };
 
 /* One forged reply. fp points into the engine's profile. */
@@ -47,6 +49,7 @@ struct inj_forged {
 	uint16_t type;            /* answer type: 1 or 28 */
 	uint8_t addr[16];         /* the forged address (4 bytes for A) */
 	uint16_t ipid;            /* per the IP ID policy (0 for kernel/zero) */
+	int ip_ttl;               /* 1..255, or INJ_IPTTL_COPY: the query's */
 };
 
 struct inj_engine;

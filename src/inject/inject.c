@@ -45,7 +45,8 @@ static void usage(FILE *f)
 		"(antidote-PID-{client,border,server}, veths, 198.51.100.0/24 and 203.0.113.0/24, and\n"
 		"2001:db8:100::/64 and 2001:db8:113::/64 when the kernel has IPv6), prints their\n"
 		"names, and injects from the border: it sniffs UDP and TCP to port 53 over IPv4 and\n"
-		"IPv6 on the client-facing veth, sends forged replies from a raw socket with the\n"
+		"IPv6 arriving on either veth (queries crossing the border both ways; --iface IF: one\n"
+		"of the two only), sends forged replies from a raw socket with the queried\n"
 		"server's address, the profile's IP TTL (hop limit), IP ID and DF (IPv4), and resets\n"
 		"TCP connections that ask for a censored name (RSTs both ways), while the kernel\n"
 		"forwards the real packets (no delay). Run servers\n"
@@ -61,9 +62,19 @@ static void usage(FILE *f)
 		"  --gfwlist FILE    gfwlist (base64 AutoProxy)   --domains FILE  one domain a line\n"
 		"  --dnsmasq FILE    server=/domain/ip lines      (no rule option: a built-in list)\n"
 		"  --pool-a FILE --pool-aaaa FILE   forged addresses, one a line, in cycling order\n"
-		"  --regime unpatched|patched|fixed  reader of the blocklist injectors (default fixed)\n"
+		"  --regime unpatched|patched|fixed  reader of the blocklist injectors (default fixed:\n"
+		"                    today's, no over-read; a name without its zero label is matched\n"
+		"                    but not answered, as after the Nov 2023 patch; unpatched answers\n"
+		"                    it with over-read bytes, as Wallbleed measured)\n"
 		"  --jan21-start MS --jan21-duration MS --jan21-ttl S   fault window (from start)\n"
 		"  --seed N          TTL / lead / loss draws (default 1)\n"
+		"  --tune INJ.KEY=VALUE   change one fingerprint of injector INJ (gfw1, gfw2, gfw3,\n"
+		"                    dit, iran; '*' all), repeatable; the (?) facts of INJECTORS.md:\n"
+		"                    fire=P (answer a match with probability P: 1-3 replies a query)\n"
+		"                    ttl=N|N-M (answer TTL)  ip_ttl=N|copy|random  ipid=kernel|zero|\n"
+		"                    random|incr  df=on|off  lead=N|N..M (ms ahead of the real reply;\n"
+		"                    negative: after it)  rst=on|off (TCP resets)  k=N (pool subset)\n"
+		"                    regime=unpatched|patched|fixed  flags=rd|8180\n"
 		"explain: --udp-len N (parser's length, default the query's), --digest (4 'D' bytes\n"
 		"  after the query in the over-read memory), --at MS (time from start, for jan21)\n"
 		"relay: --slots N (packets in flight, default 16384)\n"
@@ -109,11 +120,17 @@ enum {
 	O_POOLA, O_POOLAAAA, O_REGIME, O_J21START, O_J21LEN, O_J21TTL, O_SEED, O_LISTEN, O_FORWARD,
 	O_DELAY, O_JITTER, O_LOSS, O_LOG, O_SLOTS, O_MAXCL, O_IDLE, O_UPSTREAM, O_UPSOCK, O_NOGSO, O_THREADS, O_EPOCH, O_NETNS,
 	O_IFACE,
+	O_TUNE,
 };
 
 static void border_ready(void *arg)
 {
-	fprintf(stderr, "antidote inject: border injector ready on %s\n", (const char *)arg);
+	const struct border_config *bc = arg;
+	if (bc->ifname2)
+		fprintf(stderr, "antidote inject: border injector ready on %s and %s (queries both ways)\n", bc->ifname,
+			bc->ifname2);
+	else
+		fprintf(stderr, "antidote inject: border injector ready on %s\n", bc->ifname);
 }
 
 /* The delay line of --netns --delay: a relay without injector in the
@@ -155,7 +172,7 @@ static int run_netns(const char *name, const char *iface, struct border_config *
 		     bool delay_line)
 {
 	struct netns_topo topo;
-	char err[1024], ifname[IF_NAMESIZE];
+	char err[1024], ifname[IF_NAMESIZE], ifname2[IF_NAMESIZE];
 	int status = 1, fd = -1, old = -1;
 	pid_t dl = -1;
 	netns_topo_init(&topo, getpid());
@@ -190,14 +207,15 @@ static int run_netns(const char *name, const char *iface, struct border_config *
 		fprintf(stderr, "antidote inject: cannot enter %s: %s\n", name, strerror(errno));
 		goto out;
 	}
-	if (netns_check_border(name, iface, ifname, err, sizeof(err)) < 0) {
+	if (netns_check_border(name, iface, ifname, ifname2, err, sizeof(err)) < 0) {
 		fprintf(stderr, "antidote inject: %s\n", err);
 		status = 2;
 		goto out;
 	}
 	bc->ifname = ifname;
+	bc->ifname2 = ifname2[0] ? ifname2 : NULL;
 	bc->ready = border_ready;
-	bc->ready_arg = ifname;
+	bc->ready_arg = bc;
 	struct border_stats st;
 	if (border_run(bc, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "antidote inject: %s\n", err);
@@ -321,6 +339,7 @@ int cmd_inject(int argc, char **argv)
 		{"up-sockets", required_argument, 0, O_UPSOCK}, {"epoch-ms", required_argument, 0, O_EPOCH},
 		{"no-gso", no_argument, 0, O_NOGSO}, {"threads", required_argument, 0, O_THREADS},
 		{"netns", optional_argument, 0, O_NETNS}, {"iface", required_argument, 0, O_IFACE},
+		{"tune", required_argument, 0, O_TUNE},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct inj_config cfg;
@@ -329,6 +348,7 @@ int cmd_inject(int argc, char **argv)
 	relay_config_default(&rc);
 	const char *hex = NULL, *listen = NULL, *forward = NULL, *logpath = NULL, *netns_name = NULL, *iface = NULL;
 	bool netns = false;
+	static const char *tunes[64];
 	long udp_len = -1, at = 0, v;
 	bool digest = false;
 	struct rules *rules = NULL;
@@ -450,6 +470,14 @@ int cmd_inject(int argc, char **argv)
 			netns_name = optarg;
 			break;
 		case O_IFACE: iface = optarg; break;
+		case O_TUNE:
+			if (cfg.ntune == (int)(sizeof(tunes) / sizeof(tunes[0]))) {
+				fprintf(stderr, "antidote inject: at most %d --tune options\n", cfg.ntune);
+				goto out;
+			}
+			tunes[cfg.ntune++] = optarg;
+			cfg.tune = tunes;
+			break;
 		case O_EPOCH: {
 			char *end;
 			errno = 0;
@@ -515,7 +543,7 @@ int cmd_inject(int argc, char **argv)
 	e = inj_engine_new(&cfg, err, sizeof(err));
 	if (!e) {
 		fprintf(stderr, "antidote inject: %s\n", err);
-		status = strstr(err, "profile") ? 2 : 1;
+		status = strstr(err, "profile") || !strncmp(err, "--tune", 6) ? 2 : 1;
 		goto out;
 	}
 	if (hex) {

@@ -1,7 +1,11 @@
 /* profile — the named injector deployments (values documented in profile.h). */
 #include "inject/profile.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns/err.h"
 
@@ -70,4 +74,150 @@ const char *profile_ipid_name(enum ipid_policy p)
 	case IPID_INCR: return "incr";
 	}
 	return "?";
+}
+
+/* "N" or a range "N..M" / "N-M" (M may be negative after ".."). */
+static int parse_range(const char *v, long lo_ok, long hi_ok, long *lo, long *hi)
+{
+	char *end;
+	errno = 0;
+	long a = strtol(v, &end, 10), b = a;
+	if (end == v || errno)
+		return -1;
+	if (*end) {
+		const char *w;
+		if (end[0] == '.' && end[1] == '.')
+			w = end + 2;
+		else if (end[0] == '-')
+			w = end + 1;
+		else
+			return -1;
+		b = strtol(w, &end, 10);
+		if (end == w || *end || errno)
+			return -1;
+	}
+	if (a > b || a < lo_ok || b > hi_ok)
+		return -1;
+	*lo = a, *hi = b;
+	return 0;
+}
+
+static int parse_onoff(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "on") || !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+		*out = true;
+	else if (!strcasecmp(v, "off") || !strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* Sets one key of fp; -1 when the value is bad, -2 when the key is unknown. */
+static int tune_one(struct inj_fp *fp, const char *key, const char *v)
+{
+	long lo, hi;
+	bool on;
+	if (!strcmp(key, "fire")) {
+		char *end;
+		double pr = strtod(v, &end);
+		if (end == v || *end || !(pr >= 0 && pr <= 1))
+			return -1;
+		fp->miss = 1 - pr;
+	} else if (!strcmp(key, "ttl")) {
+		if (parse_range(v, 0, 0x7fffffffL, &lo, &hi))
+			return -1;
+		fp->ttl_min = (uint32_t)lo, fp->ttl_max = (uint32_t)hi;
+	} else if (!strcmp(key, "ip_ttl")) {
+		if (!strcmp(v, "copy"))
+			fp->ip_ttl = INJ_IPTTL_COPY;
+		else if (!strcmp(v, "random"))
+			fp->ip_ttl = INJ_IPTTL_RANDOM;
+		else if (parse_range(v, 1, 255, &lo, &hi) || lo != hi)
+			return -1;
+		else
+			fp->ip_ttl = (int)lo;
+	} else if (!strcmp(key, "ipid")) {
+		enum ipid_policy pol;
+		for (pol = IPID_KERNEL; pol <= IPID_INCR; pol++)
+			if (!strcmp(v, profile_ipid_name(pol)))
+				break;
+		if (pol > IPID_INCR)
+			return -1;
+		fp->ipid = pol;
+	} else if (!strcmp(key, "df")) {
+		if (parse_onoff(v, &on))
+			return -1;
+		fp->df = on;
+	} else if (!strcmp(key, "lead")) {
+		if (parse_range(v, -10000, 10000, &lo, &hi))
+			return -1;
+		fp->lead_min_ms = (int)lo, fp->lead_max_ms = (int)hi;
+	} else if (!strcmp(key, "rst")) {
+		if (parse_onoff(v, &on))
+			return -1;
+		fp->no_rst = !on;
+	} else if (!strcmp(key, "k")) {
+		if (parse_range(v, 0, 1 << 20, &lo, &hi) || lo != hi)
+			return -1;
+		fp->subset_k = (unsigned)lo;
+	} else if (!strcmp(key, "regime")) {
+		if (qname_regime_parse(v, &fp->regime))
+			return -1;
+	} else if (!strcmp(key, "flags")) {
+		if (!strcmp(v, "rd"))
+			fp->flags = FORGE_FLAGS_BY_RD;
+		else if (!strcmp(v, "8180"))
+			fp->flags = FORGE_FLAGS_8180;
+		else
+			return -1;
+	} else {
+		return -2;
+	}
+	return 0;
+}
+
+int profile_tune(struct inj_profile *p, const char *spec, char *err, size_t errlen)
+{
+	const char *dot = strchr(spec, '.'), *eq = strchr(spec, '=');
+	if (!dot || !eq || eq < dot || dot == spec || eq == dot + 1) {
+		snprintf(err, errlen, "--tune '%s': expected INJECTOR.KEY=VALUE (e.g. gfw2.df=off)", spec);
+		return DNS_ESYNTAX;
+	}
+	char inj[16], key[16];
+	size_t il = (size_t)(dot - spec), kl = (size_t)(eq - dot - 1);
+	if (il >= sizeof(inj) || kl >= sizeof(key)) {
+		snprintf(err, errlen, "--tune '%s': injector or key name too long", spec);
+		return DNS_ESYNTAX;
+	}
+	memcpy(inj, spec, il), inj[il] = 0;
+	memcpy(key, dot + 1, kl), key[kl] = 0;
+	const char *val = eq + 1;
+	int hits = 0;
+	for (int i = 0; i < p->n; i++) {
+		if (strcmp(inj, "*") && strcmp(inj, p->inj[i].name))
+			continue;
+		int rc = tune_one(&p->inj[i], key, val);
+		if (rc == -2) {
+			snprintf(err, errlen,
+				 "--tune '%s': unknown key '%s' (fire, ttl, ip_ttl, ipid, df, lead, rst, k, regime, flags)",
+				 spec, key);
+			return DNS_ESYNTAX;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "--tune '%s': bad value '%s' for %s", spec, val, key);
+			return DNS_ESYNTAX;
+		}
+		hits++;
+	}
+	if (!hits) {
+		char names[80] = "";
+		for (int i = 0; i < p->n; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "",
+				 p->inj[i].name);
+		snprintf(err, errlen, "--tune '%s': profile %s has no injector '%s' (%s%s*)", spec, p->name, inj,
+			 names, p->n ? ", " : "");
+		return DNS_ESYNTAX;
+	}
+	return 0;
 }

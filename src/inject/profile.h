@@ -29,7 +29,23 @@
  *   none   no injector (a transparent relay).
  * Lead time: the injector sends its reply lead ms before the real reply is
  * expected (the relay takes the round trip to be 2 x delay); a negative
- * lead puts it after (seen from outside China, 11% arrive late). */
+ * lead puts it after (seen from outside China, 11% arrive late).
+ *
+ * Tuning (INJECTORS.md: "where a fact is marked (?) it is uncertain: make it
+ * a parameter"). profile_tune applies "INJ.KEY=VALUE" to injector INJ of a
+ * profile (its name, or '*' for all):
+ *   fire=P        probability 0..1 that it answers a query it matches
+ *                 (default 1; below 1 one query draws 1-3 replies)
+ *   ttl=N|N-M     answer TTL (range drawn uniformly)
+ *   ip_ttl=N|copy|random   IP TTL / hop limit: fixed 1..255, copied from
+ *                 the query, or drawn from 1..255 per reply (Hold-On)
+ *   ipid=kernel|zero|random|incr   df=on|off   (IPv4 only)
+ *   lead=N|N..M   ms ahead of the real reply; negative = after it
+ *                 (N-M also works when N >= 0)
+ *   rst=on|off    TCP resets for the names it matches (border; default on)
+ *   k=N           addresses of the pool one name may draw (0: the whole
+ *                 pool in order)
+ *   regime=unpatched|patched|fixed   flags=rd|8180 */
 #ifndef ANTIDOTE_INJECT_PROFILE_H
 #define ANTIDOTE_INJECT_PROFILE_H
 
@@ -42,6 +58,10 @@
 #define PROFILE_MAX_INJ 4
 
 enum ipid_policy { IPID_KERNEL, IPID_ZERO, IPID_RANDOM, IPID_INCR };
+
+/* inj_fp.ip_ttl special values (else 1..255, fixed) */
+#define INJ_IPTTL_COPY -1   /* the query's IP TTL / hop limit */
+#define INJ_IPTTL_RANDOM -2 /* drawn from 1..255 per reply */
 
 /* Pools a profile refers to (owned by the engine). */
 enum pool_id { POOL_NONE = -1, POOL_A, POOL_AAAA, POOL_JAN21, POOL_IRAN_A, POOL_IRAN_AAAA, POOL_N };
@@ -60,12 +80,14 @@ struct inj_fp {
 	bool force_a;           /* answer A even to AAAA */
 	int window;             /* 0 always, 1 only inside the fault window */
 	uint32_t ttl_min, ttl_max;
-	int ip_ttl;             /* -1: copy from the query; else 1..255 */
+	int ip_ttl;             /* INJ_IPTTL_COPY / _RANDOM, else 1..255 */
 	enum ipid_policy ipid;
 	bool df;
 	int lead_min_ms, lead_max_ms;
 	enum pool_id pool4, pool6;
 	unsigned subset_k;      /* 0 = whole pool */
+	double miss;            /* probability of staying silent on a match (0) */
+	bool no_rst;            /* no TCP resets (default: resets on) */
 };
 
 struct inj_profile {
@@ -85,6 +107,10 @@ struct profile_opts {
 };
 
 void profile_opts_default(struct profile_opts *o);
+
+/* Applies one "INJ.KEY=VALUE" (banner) to p. Returns 0, or DNS_ESYNTAX
+ * with a message naming the bad part in err. */
+int profile_tune(struct inj_profile *p, const char *spec, char *err, size_t errlen);
 
 /* Fills *p for "gfw", "jan21", "iran" or "none". Returns 0 or DNS_ESYNTAX
  * (unknown name). */

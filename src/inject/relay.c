@@ -681,7 +681,7 @@ static void inject(struct relay *r, struct slot *p, struct msghdr *h, uint32_t c
 		q->len = (uint16_t)f->len;
 		q->dir = DIR_FORGED;
 		q->df = f->fp->df;
-		q->ip_ttl = (int16_t)(f->fp->ip_ttl < 0 ? qttl : f->fp->ip_ttl);
+		q->ip_ttl = (int16_t)(f->ip_ttl == INJ_IPTTL_COPY ? qttl : f->ip_ttl);
 		q->client = ci;
 		q->gen = r->cl[ci].gen;
 		int64_t in = 2 * (int64_t)r->c->delay_ms - f->lead_ms;

@@ -41,6 +41,7 @@
 #include "cmd.h"
 #include "dns/err.h"
 #include "inject/gfwlist.h"
+#include "inject/profile.h"
 #include "inject/rules.h"
 #include "lab/child.h"
 #include "lab/internet.h"
@@ -105,6 +106,8 @@ static void usage(FILE *f)
 		"  --fault-start S    fault window start, seconds (default 10)\n"
 		"  --fault-length S   fault window length, seconds (default 15)\n"
 		"  --delay MS         one-way delay across the border (default 40)\n"
+		"  --tune INJ.KEY=VALUE  passed to the injector (antidote inject --help: fire=P,\n"
+		"                     lead=N..M, ip_ttl=..., df=..., rst=...); repeatable, at most 16\n"
 		"  --forged-ttl S     TTL of the jan21 forged answers (default 12: the lab's time is\n"
 		"                     compressed, see --ttl-scale)\n"
 		"  --ttl-scale K      zone TTLs are realistic ones divided by K (default: the fault window\n"
@@ -428,6 +431,8 @@ struct lab_opts {
 	unsigned watch_retries;
 	int probe;              /* `antidote probe` at the border: -1 = gfw only, 0 off, 1 on */
 	unsigned per_kind;      /* generated bases per rule kind for its kinds run */
+	const char *tune[16];   /* --tune, passed to the injector */
+	int ntune;
 };
 
 static bool parse_num(const char *s, double lo, double hi, double *out)
@@ -445,7 +450,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 {
 	enum { O_SITES = 256, O_SEED, O_RATE, O_DUR, O_FSTART, O_FLEN, O_DELAY, O_FTTL, O_SCALE, O_ZIPF, O_TIMEOUT,
 	       O_RES, O_DATA, O_JSON, O_SVG, O_KEEP, O_QUIET, O_DOM, O_LISTED, O_AAAA, O_NETNS,
-	       O_NOWATCH, O_WINT, O_WTMO, O_PROBE, O_NOPROBE, O_PKINDS, O_WRETRY, O_HELP };
+	       O_NOWATCH, O_WINT, O_WTMO, O_PROBE, O_NOPROBE, O_PKINDS, O_WRETRY, O_TUNE, O_HELP };
 	static const struct option lo[] = {
 		{"sites", required_argument, NULL, O_SITES}, {"seed", required_argument, NULL, O_SEED},
 		{"rate", required_argument, NULL, O_RATE}, {"duration", required_argument, NULL, O_DUR},
@@ -461,7 +466,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		{"no-watch", no_argument, NULL, O_NOWATCH}, {"watch-interval", required_argument, NULL, O_WINT},
 		{"watch-timeout", required_argument, NULL, O_WTMO}, {"probe", no_argument, NULL, O_PROBE},
 		{"no-probe", no_argument, NULL, O_NOPROBE}, {"probe-kinds", required_argument, NULL, O_PKINDS},
-		{"watch-retries", required_argument, NULL, O_WRETRY},
+		{"watch-retries", required_argument, NULL, O_WRETRY}, {"tune", required_argument, NULL, O_TUNE},
 		{"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
 	};
 	internet_opts_default(&o->net);
@@ -508,6 +513,11 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		case O_NOPROBE: o->probe = 0; break;
 		case O_PKINDS: ok = parse_num(optarg, 0, 1000, &v); o->per_kind = (unsigned)v; break;
 		case O_WRETRY: ok = parse_num(optarg, 0, 5, &v); o->watch_retries = (unsigned)v; break;
+		case O_TUNE:
+			ok = o->ntune < (int)(sizeof(o->tune) / sizeof(o->tune[0]));
+			if (ok)
+				o->tune[o->ntune++] = optarg;
+			break;
 		case O_DOM: ok = parse_num(optarg, 0, 100, &v); o->net.domestic_pct = (unsigned)v; break;
 		case O_LISTED: ok = parse_num(optarg, 0, 100, &v); o->net.listed_pct = (unsigned)v; break;
 		case O_AAAA: ok = parse_num(optarg, 0, 100, &v); o->users.aaaa_pct = (unsigned)v; break;
@@ -533,6 +543,18 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		usage(stderr);
 		return 2;
 	}
+	/* --tune is checked here, against the scenario's profile, not after
+	 * the internet is built */
+	struct inj_profile prof;
+	struct profile_opts popts;
+	profile_opts_default(&popts);
+	char terr[256];
+	if (o->ntune && profile_make(&prof, o->sc->profile, &popts) == 0)
+		for (int i = 0; i < o->ntune; i++)
+			if (profile_tune(&prof, o->tune[i], terr, sizeof(terr)) < 0) {
+				fprintf(stderr, "antidote lab: %s\n", terr);
+				return 2;
+			}
 	if (o->sc->fault != FAULT_NONE && o->fault_start + o->fault_len > o->duration) {
 		fprintf(stderr, "antidote lab: the fault window (%.1f+%.1f s) must end within --duration %.1f s\n",
 			o->fault_start, o->fault_len, o->duration);
@@ -739,7 +761,7 @@ static int start_relay(struct lab *L, int64_t epoch_ms, char *err, size_t errlen
 	snprintf(pa, sizeof(pa), "%s/gfw-injector3-pool-a.txt", L->data);
 	snprintf(p6, sizeof(p6), "%s/gfw-injector3-pool-aaaa.txt", L->data);
 	snprintf(L->inj_log, sizeof(L->inj_log), "%s/inject.jsonl", L->dir);
-	char *argv[40], nsopt[80];
+	char *argv[80], nsopt[80];
 	int a = 0;
 	argv[a++] = L->self;
 	argv[a++] = "inject";
@@ -783,6 +805,10 @@ static int start_relay(struct lab *L, int64_t epoch_ms, char *err, size_t errlen
 		argv[a++] = wl;
 		argv[a++] = "--jan21-ttl";
 		argv[a++] = wt;
+	}
+	for (int i = 0; i < L->o.ntune; i++) {
+		argv[a++] = "--tune";
+		argv[a++] = (char *)L->o.tune[i];
 	}
 	argv[a] = NULL;
 	if (use_netns) {

@@ -393,7 +393,8 @@ bool netns_is_veth(const char *ifname)
 	return rc == 0 && !strcmp(drv.driver, "veth");
 }
 
-int netns_check_border(const char *name, const char *ifname, char *ifout, char *err, size_t errlen)
+int netns_check_border(const char *name, const char *ifname, char *ifout, char *ifout2, char *err,
+		       size_t errlen)
 {
 	pid_t pid;
 	enum netns_role role;
@@ -411,17 +412,23 @@ int netns_check_border(const char *name, const char *ifname, char *ifout, char *
 	}
 	struct netns_topo t;
 	netns_topo_init(&t, pid);
-	const char *want = t.ifname[NETNS_IF_BORDER_C];
-	if (ifname && strcmp(ifname, want)) {
-		snprintf(err, errlen, "refusing interface '%s': in %s only the veth %s that antidote created is used",
-			 ifname, name, want);
+	const char *bc = t.ifname[NETNS_IF_BORDER_C], *bs = t.ifname[NETNS_IF_BORDER_S];
+	if (ifname && strcmp(ifname, bc) && strcmp(ifname, bs)) {
+		snprintf(err, errlen,
+			 "refusing interface '%s': in %s only the veths %s and %s that antidote created are used",
+			 ifname, name, bc, bs);
 		return DNS_EINVAL;
 	}
-	if (!if_nametoindex(want) || !netns_is_veth(want)) {
-		snprintf(err, errlen, "refusing %s: no veth %s in it (not a namespace antidote set up)", name, want);
-		return DNS_EINVAL;
+	for (int i = 0; i < 2; i++) {
+		const char *want = i ? bs : bc;
+		if (!if_nametoindex(want) || !netns_is_veth(want)) {
+			snprintf(err, errlen, "refusing %s: no veth %s in it (not a namespace antidote set up)", name,
+				 want);
+			return DNS_EINVAL;
+		}
 	}
-	snprintf(ifout, IF_NAMESIZE, "%s", want);
+	snprintf(ifout, IF_NAMESIZE, "%s", ifname ? ifname : bc);
+	snprintf(ifout2, IF_NAMESIZE, "%s", ifname ? "" : bs);
 	return 0;
 }
 

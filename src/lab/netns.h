@@ -100,11 +100,13 @@ int netns_socket(int nsfd, int domain, int type, int proto);
 
 /* The safety check of the injector, run INSIDE the namespace it is given
  * (after netns_enter): name must be "antidote-<pid>-border" of a live
- * <pid>, and ifname (may be NULL: the topology's ad<pid>bc) must be that
- * topology's client-facing interface with the veth driver. Writes the
- * interface name to ifout (IF_NAMESIZE). Returns 0 or DNS_EINVAL with a
- * clear message. */
-int netns_check_border(const char *name, const char *ifname, char *ifout, char *err, size_t errlen);
+ * <pid>, and both its veths (ad<pid>bc, ad<pid>bs) must be there with the
+ * veth driver. ifname NULL: both are used, ifout gets the client-facing
+ * one and ifout2 the server-facing one; else ifname must be one of the two
+ * and is the only one used (ifout2 ""). ifout and ifout2 hold IF_NAMESIZE.
+ * Returns 0 or DNS_EINVAL with a clear message. */
+int netns_check_border(const char *name, const char *ifname, char *ifout, char *ifout2, char *err,
+		       size_t errlen);
 
 /* The same for any role, run inside the namespace: name must be
  * "antidote-<pid>-<role>" of a live <pid> holding that role's veth

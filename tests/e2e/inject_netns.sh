@@ -49,7 +49,7 @@ inj_start() {
 		>"$E2E_TMP/inj.out" 2>"$E2E_TMP/inj.err" </dev/null &
 	INJ_PID=$!
 	E2E_PIDS+=("$INJ_PID")
-	for _ in $(seq 50); do
+	for _ in $(seq 100); do
 		grep -q 'ready' "$E2E_TMP/inj.err" 2>/dev/null && break
 		kill -0 "$INJ_PID" 2>/dev/null || break
 		sleep 0.1
@@ -65,8 +65,7 @@ srv_start() {
 		--zone "example.org=$E2E_TMP/ok.zone" --quiet >"$E2E_TMP/serve.log" 2>&1 &
 	SRV_PID=$!
 	E2E_PIDS+=("$SRV_PID")
-	sleep 0.5
-	kill -0 "$SRV_PID" 2>/dev/null
+	wait_bound "${1##*:}" "$SRV_PID" "$SV"
 }
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 c_multi() { ip netns exec "$CL" "$MULTI" -s 203.0.113.2:53 "$@"; }
@@ -87,10 +86,31 @@ ff=$(kv first_forged "$out")
 out=$(c_multi -n www.example.org -c 50 -w 500 -e 1 -r 192.0.2.20 -q)
 [ "$(kv forged_total "$out")" -eq 0 ] && [ "$(kv real_seen "$out")" -eq 50 ] &&
 	pass "uncensored name: only the real answer (50/50)" || fail "uncensored: $out"
+# the other direction: an outside resolver (server namespace) asking a server
+# inside (client namespace) is answered by the injector too -- how resolvers
+# abroad whose recursion crossed China were polluted (2012)
+grep -q 'queries both ways' "$E2E_TMP/inj.err" && pass "border sniffs both veths" || fail "$(cat "$E2E_TMP/inj.err")"
+ip netns exec "$CL" "$ANTIDOTE" serve --listen 198.51.100.2:53 --zone "facebook.com=$E2E_TMP/fb.zone" --quiet \
+	>"$E2E_TMP/serve-in.log" 2>&1 &
+IN_PID=$!
+E2E_PIDS+=("$IN_PID")
+if wait_bound 53 "$IN_PID" "$CL"; then
+	out=$(ip netns exec "$SV" "$MULTI" -s 198.51.100.2:53 -n www.facebook.com -c 20 -w 500 -e 4 -r 192.0.2.11 -q)
+	[ "$(kv real_seen "$out")" -eq 20 ] && [ "$(kv forged_total "$out")" -eq 60 ] &&
+		pass "inward query (server side asks the client side): 3 forged + the real reply, 20/20" ||
+		fail "inward: $out"
+	[ "$(grep -c '"client":"203.0.113.2:' "$E2E_TMP/truth.jsonl")" -eq 60 ] &&
+		pass "ground truth: 60 forged replies to the outside resolver 203.0.113.2" ||
+		fail "inward log lines: $(grep -c '"client":"203.0.113.2:' "$E2E_TMP/truth.jsonl")"
+else
+	fail "serve in $CL: $(cat "$E2E_TMP/serve-in.log")"
+fi
+stop "$IN_PID"
 stop "$SRV_PID"
 kill -INT "$INJ_PID"; wait "$INJ_PID"; rc=$?
 [ $rc -eq 0 ] && pass "SIGINT: injector exits 0" || fail "SIGINT: exit $rc"
-grep -q ' 600 forged' "$E2E_TMP/inj.err" && pass "injector counted 600 forged replies" || fail "$(tail -1 "$E2E_TMP/inj.err")"
+grep -q ' 660 forged' "$E2E_TMP/inj.err" && pass "injector counted 660 forged replies (600 out, 60 in)" ||
+	fail "$(tail -1 "$E2E_TMP/inj.err")"
 left=$(ip netns list | grep -c "^antidote-$INJ_PID-")
 [ "$left" -eq 0 ] && pass "SIGINT: no namespace left behind" || fail "SIGINT: $left namespaces left"
 n=$(grep -c '"client":"198.51.100.2:' "$E2E_TMP/truth.jsonl")

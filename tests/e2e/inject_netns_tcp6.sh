@@ -58,38 +58,45 @@ kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 V4=203.0.113.2 V6=2001:db8:113::2 CL4=198.51.100.2 CL6=2001:db8:100::2
 LOG=$E2E_TMP/truth.jsonl
 
-"$ANTIDOTE" inject --netns --profile gfw --rules <(echo '*.facebook.com') --log "$LOG" \
-	>"$E2E_TMP/inj.out" 2>"$E2E_TMP/inj.err" </dev/null &
-INJ_PID=$!
-E2E_PIDS+=("$INJ_PID")
-for _ in $(seq 50); do
-	grep -q 'ready' "$E2E_TMP/inj.err" 2>/dev/null && break
-	kill -0 "$INJ_PID" 2>/dev/null || break
-	sleep 0.1
-done
-line=$(head -1 "$E2E_TMP/inj.out")
-CL=$(kv client "$line") BD=$(kv border "$line") SV=$(kv server "$line")
-if [ -z "$CL" ] || ! grep -q ready "$E2E_TMP/inj.err"; then
-	fail "inject --netns did not come up: $(cat "$E2E_TMP/inj.err")"
-	e2e_finish
-fi
+# inj_up ARGS...: inject --netns with ARGS; sets INJ_PID, CL, BD, SV
+inj_up() {
+	echo '*.facebook.com' >"$E2E_TMP/rules"
+	"$ANTIDOTE" inject --netns --profile gfw --rules "$E2E_TMP/rules" "$@" \
+		>"$E2E_TMP/inj.out" 2>"$E2E_TMP/inj.err" </dev/null &
+	INJ_PID=$!
+	E2E_PIDS+=("$INJ_PID")
+	for _ in $(seq 100); do
+		grep -q 'ready' "$E2E_TMP/inj.err" 2>/dev/null && break
+		kill -0 "$INJ_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	local line
+	line=$(head -1 "$E2E_TMP/inj.out")
+	CL=$(kv client "$line") BD=$(kv border "$line") SV=$(kv server "$line")
+	[ -n "$CL" ] && grep -q ready "$E2E_TMP/inj.err"
+}
+# srv_up: antidote serve in the server namespace on V4:53 and [V6]:53
+srv_up() {
+	ip netns exec "$SV" "$ANTIDOTE" serve --listen "$V4:53" --listen "[$V6]:53" \
+		--zone "facebook.com=$E2E_TMP/fb.zone" --zone "example.org=$E2E_TMP/ok.zone" --quiet >"$E2E_TMP/serve.log" 2>&1 &
+	SRV_PID=$!
+	E2E_PIDS+=("$SRV_PID")
+	wait_bound 53 "$SRV_PID" "$SV"
+}
+inj_up --log "$LOG" || { fail "inject --netns did not come up: $(cat "$E2E_TMP/inj.err")"; e2e_finish; }
 SIF=$(ip -n "$SV" -o link show type veth | awk -F': ' '{print $2}' | cut -d@ -f1)
 
 # --- the IPv6 topology ------------------------------------------------------
 ip -n "$CL" -6 addr show | has "inet6 $CL6/64 .*nodad" && ip -n "$SV" -6 addr show | has "inet6 $V6/64" &&
 	ip -n "$BD" -6 addr show | has 'inet6 2001:db8:100::1/64' && ip -n "$BD" -6 addr show | has 'inet6 2001:db8:113::1/64' &&
-	pass "IPv6 documentation addresses on client, border and server (nodad)" || fail "IPv6 addresses: $(ip -n "$CL" -6 -o addr)"
+	pass "IPv6 documentation addresses on client, border and server (nodad)" ||
+	fail "IPv6 addresses: $(for n in "$CL" "$BD" "$SV"; do ip -n "$n" -6 -o addr | awk '{ print $2, $4 }'; done | tr '\n' ' ')"
 ip -n "$CL" -6 route | has '^default via 2001:db8:100::1' && ip -n "$SV" -6 route | has '^default via 2001:db8:113::1' &&
 	pass "IPv6 default routes via the border" || fail "IPv6 routes"
 [ "$(ip netns exec "$BD" cat /proc/sys/net/ipv6/conf/all/forwarding)" = 1 ] && pass "IPv6 forwarding on in the border" ||
 	fail "IPv6 forwarding off in the border"
 
-ip netns exec "$SV" "$ANTIDOTE" serve --listen "$V4:53" --listen "[$V6]:53" \
-	--zone "facebook.com=$E2E_TMP/fb.zone" --zone "example.org=$E2E_TMP/ok.zone" --quiet >"$E2E_TMP/serve.log" 2>&1 &
-SRV_PID=$!
-E2E_PIDS+=("$SRV_PID")
-sleep 0.5
-kill -0 "$SRV_PID" 2>/dev/null || { fail "antidote serve in $SV: $(cat "$E2E_TMP/serve.log")"; e2e_finish; }
+srv_up || { fail "antidote serve in $SV: $(cat "$E2E_TMP/serve.log")"; e2e_finish; }
 c_multi() { ip netns exec "$CL" "$MULTI" "$@"; }
 c_dig() { ip netns exec "$CL" dig +tcp +tries=1 +time=2 "$@" 2>&1; }
 
@@ -222,4 +229,23 @@ grep -q " $NF forged" "$E2E_TMP/inj.err" && pass "injector counted $NF forged UD
 	fail "$(tail -1 "$E2E_TMP/inj.err")"
 [ "$(ip netns list | grep -c "^antidote-$INJ_PID-")" -eq 0 ] && pass "no namespace left behind" ||
 	fail "namespaces left behind"
+
+# --- --tune: resets from gfw2 only (INJECTORS.md marks TCP resets (?)) -----
+LOG2=$E2E_TMP/truth2.jsonl
+if inj_up --log "$LOG2" --tune '*.rst=off' --tune gfw2.rst=on && srv_up; then
+	for _ in 1 2 3 4 5; do c_dig @"$V4" www.facebook.com A >/dev/null; done
+	for _ in $(seq 20); do
+		[ "$(grep -c '"type":"RST"' "$LOG2")" -ge 10 ] && break
+		sleep 0.1
+	done
+	n=$(grep -c '"type":"RST"' "$LOG2") n2=$(grep '"type":"RST"' "$LOG2" | grep -c '"injector":"gfw2"')
+	[ "$n" -eq 10 ] && [ "$n2" -eq 10 ] && pass "--tune '*.rst=off' gfw2.rst=on: 10 RSTs for 5 queries, all from gfw2" ||
+		fail "--tune rst: $n RST lines, $n2 from gfw2"
+	kill "$SRV_PID" 2>/dev/null
+	wait "$SRV_PID" 2>/dev/null
+	kill -INT "$INJ_PID"
+	wait "$INJ_PID"
+else
+	fail "inject --netns --tune: $(cat "$E2E_TMP/inj.err" "$E2E_TMP/serve.log")"
+fi
 e2e_finish

@@ -97,6 +97,39 @@ mxa=$(echo "$out" | grep -c 'an=1 flags=8180 addr=[0-9.]* ')
 [ "$mxa" -eq 15 ] && pass "MX query draws forged A records ($mxa)" || fail "MX query: $mxa forged A, want 15"
 
 relay_stop
+
+# --tune: gfw2 silent (1-3 replies a query), gfw1 late (negative lead: after
+# the real reply, as 11% seen from outside) with a random IP TTL. gfw1 is
+# told by its answer TTL (2985-3022), gfw3 by its own (68-252).
+relay_start --profile gfw --delay 20 --rules "$E2E_TMP/rules" "${POOLS[@]}" --tune gfw2.fire=0 \
+	--tune gfw1.lead=-30..-10 --tune gfw1.ip_ttl=random || { fail "relay --tune did not start: $(cat "$E2E_TMP/relay.err")"; e2e_finish; }
+out=$("$MULTI" -s "127.0.0.1:$RELAY_PORT" -n www.facebook.com -c 50 -w 600 -e 3 -r 192.0.2.11)
+sum=$(echo "$out" | tail -1)
+echo "# --tune: $sum"
+order=$(echo "$out" | grep '^q=' | awk '{
+	q = $1; sub(/q=/, "", q)
+	for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	if (f["addr"] == "192.0.2.11") { real[q] = ++n[q] }
+	else if (f["ttl"] >= 2985) { g1[q] = ++n[q]; t[f["ipttl"]] = 1 }
+	else { g3[q] = ++n[q] }
+	if (f["ipttl"] == 169) gfw2++
+} END {
+	for (q in real) { if (g1[q] > real[q]) late++; if (g3[q] && g3[q] < real[q]) early++ }
+	nt = 0; for (x in t) nt++
+	printf "late=%d early=%d gfw2=%d ttls=%d\n", late, early, gfw2, nt
+}')
+echo "# $order"
+[ "$(kv forged_total "$sum")" -eq 100 ] && [ "$(kv real_seen "$sum")" -eq 50 ] && [[ $order == *" gfw2=0 "* ]] &&
+	pass "gfw2.fire=0: 2 forged replies a query, none from gfw2 (100)" || fail "gfw2.fire=0: $sum; $order"
+[[ $order == "late=50 early=50 "* ]] && pass "gfw1.lead=-30..-10: gfw1 after the real reply 50/50, gfw3 still before it" ||
+	fail "lead: $order"
+nt=${order##*ttls=}
+[ "$nt" -ge 20 ] && pass "gfw1.ip_ttl=random: $nt distinct IP TTLs in 50 replies" || fail "ip_ttl random: $nt distinct"
+relay_stop
+"$ANTIDOTE" inject --listen "127.0.0.1:$(pick_port)" --forward "127.0.0.1:$AUTH_PORT" --tune gfw2.lead=fast 2>"$E2E_TMP/err3"
+rc=$?
+[ $rc -eq 2 ] && grep -q "bad value 'fast' for lead" "$E2E_TMP/err3" && pass "--tune with a bad value: exit 2, says which" ||
+	fail "--tune bad value: exit $rc: $(cat "$E2E_TMP/err3")"
 lines=$(wc -l <"$E2E_TMP/truth.jsonl")
 want=$((N * 3 + 20 * 3 + 5 * 3))
 [ "$lines" -eq "$want" ] && pass "ground-truth log: $lines forged replies" || fail "log has $lines lines, want $want"

@@ -111,15 +111,17 @@ pick_port() {
 	return 1
 }
 
-# wait_bound PORT [PID]: until a UDP socket is bound to 127.0.0.1:PORT (up to
-# 10 s), and PID (if given) is still alive. For processes that print nothing
-# when ready (the relay): a query sent before the bind draws an ICMP error,
-# which a connected client socket reports on its next send.
+# wait_bound PORT [PID [NETNS]]: until a UDP socket is bound to PORT (up to
+# 10 s; in network namespace NETNS if given), and PID (if given, non-empty)
+# is still alive. For processes that print nothing when ready (the relay): a
+# query sent before the bind draws an ICMP error, which a connected client
+# socket reports on its next send.
 wait_bound() {
-	local i
+	local i ns=()
+	[ -n "${3:-}" ] && ns=(ip netns exec "$3")
 	for ((i = 0; i < 100; i++)); do
 		[ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return 1
-		[ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ] && return 0
+		[ -n "$("${ns[@]}" ss -Hlun "sport = :$1" 2>/dev/null)" ] && return 0
 		sleep 0.1
 	done
 	return 1

@@ -167,6 +167,71 @@ static void test_engine_custom_rules(void **state)
 	rules_free(r);
 }
 
+/* --tune fire=P: one query draws 1-3 replies (INJECTORS.md), each injector
+ * deciding on its own; ip_ttl=random draws 1..255 per reply. */
+static void test_engine_tune(void **state)
+{
+	(void)state;
+	struct inj_config c;
+	inj_config_default(&c);
+	static const char *const t1[] = {"gfw2.fire=0"};
+	c.tune = t1;
+	c.ntune = 1;
+	char err[256];
+	struct inj_engine *e = inj_engine_new(&c, err, sizeof(err));
+	assert_non_null(e);
+	struct inj_forged f[INJ_MAX_FORGED];
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(run(e, "www.facebook.com", 1, true, 0, f), 2);
+		assert_string_equal(f[0].fp->name, "gfw1");
+		assert_string_equal(f[1].fp->name, "gfw3");
+	}
+	inj_engine_free(e);
+
+	static const char *const t2[] = {"*.fire=0.5", "*.ip_ttl=random"};
+	c.tune = t2;
+	c.ntune = 2;
+	e = inj_engine_new(&c, err, sizeof(err));
+	assert_non_null(e);
+	int hist[4] = {0}, per_inj[3] = {0}, n = 4000, lo = 255, hi = 0;
+	for (int i = 0; i < n; i++) {
+		int k = run(e, "www.facebook.com", 1, true, 0, f);
+		assert_true(k >= 0 && k <= 3);
+		hist[k]++;
+		for (int j = 0; j < k; j++) {
+			per_inj[f[j].inj]++;
+			assert_true(f[j].ip_ttl >= 1 && f[j].ip_ttl <= 255);
+			lo = f[j].ip_ttl < lo ? f[j].ip_ttl : lo;
+			hi = f[j].ip_ttl > hi ? f[j].ip_ttl : hi;
+		}
+	}
+	/* binomial(3, 0.5): 1/8, 3/8, 3/8, 1/8 of 4000 = 500, 1500, 1500, 500 */
+	assert_true(hist[0] > 350 && hist[0] < 650);
+	assert_true(hist[1] > 1300 && hist[1] < 1700);
+	assert_true(hist[2] > 1300 && hist[2] < 1700);
+	assert_true(hist[3] > 350 && hist[3] < 650);
+	for (int j = 0; j < 3; j++)
+		assert_true(per_inj[j] > 1800 && per_inj[j] < 2200);
+	assert_true(lo < 20 && hi > 235);
+	inj_engine_free(e);
+
+	/* fixed and copied IP TTLs pass through */
+	c.ntune = 0;
+	e = inj_engine_new(&c, err, sizeof(err));
+	assert_non_null(e);
+	assert_int_equal(run(e, "www.facebook.com", 1, true, 0, f), 3);
+	assert_int_equal(f[0].ip_ttl, INJ_IPTTL_COPY);
+	assert_int_equal(f[1].ip_ttl, 169);
+	assert_int_equal(f[2].ip_ttl, 53);
+	inj_engine_free(e);
+
+	static const char *const t3[] = {"gfw4.fire=1"};
+	c.tune = t3;
+	c.ntune = 1;
+	assert_null(inj_engine_new(&c, err, sizeof(err)));
+	assert_non_null(strstr(err, "no injector 'gfw4'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_engine_jan21),
 		cmocka_unit_test(test_engine_iran_none),
 		cmocka_unit_test(test_engine_custom_rules),
+		cmocka_unit_test(test_engine_tune),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

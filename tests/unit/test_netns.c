@@ -63,18 +63,18 @@ static void test_topo_names(void **state)
 static void test_check_refuses(void **state)
 {
 	(void)state;
-	char err[256], ifn[IF_NAMESIZE];
+	char err[256], ifn[IF_NAMESIZE], ifn2[IF_NAMESIZE];
 	enum netns_role role;
-	assert_int_equal(netns_check_border("mynet", NULL, ifn, err, sizeof(err)), DNS_EINVAL);
+	assert_int_equal(netns_check_border("mynet", NULL, ifn, ifn2, err, sizeof(err)), DNS_EINVAL);
 	assert_non_null(strstr(err, "antidote created"));
-	assert_int_equal(netns_check_border("antidote-5-client", NULL, ifn, err, sizeof(err)), DNS_EINVAL);
+	assert_int_equal(netns_check_border("antidote-5-client", NULL, ifn, ifn2, err, sizeof(err)), DNS_EINVAL);
 	assert_int_equal(netns_check_joined("other", &role, err, sizeof(err)), DNS_EINVAL);
 	/* our own pid is alive, but this namespace has no ad<pid>bc veth */
 	char name[64];
 	snprintf(name, sizeof(name), "antidote-%d-border", (int)getpid());
-	assert_int_equal(netns_check_border(name, NULL, ifn, err, sizeof(err)), DNS_EINVAL);
+	assert_int_equal(netns_check_border(name, NULL, ifn, ifn2, err, sizeof(err)), DNS_EINVAL);
 	assert_non_null(strstr(err, "no veth"));
-	assert_int_equal(netns_check_border(name, "eth0", ifn, err, sizeof(err)), DNS_EINVAL);
+	assert_int_equal(netns_check_border(name, "eth0", ifn, ifn2, err, sizeof(err)), DNS_EINVAL);
 	assert_non_null(strstr(err, "refusing interface 'eth0'"));
 	assert_false(netns_is_veth("lo"));
 }
