@@ -85,12 +85,19 @@ static void test_pointer_not_followed(void **state)
 	struct rules *r = rules_new();
 	assert_true(rules_add(r, RULE_DOMAIN, "facebook.com", false) >= 0);
 	assert_int_equal(rules_build(r), 0);
-	/* www + pointer to an earlier "facebook.com" would be www.facebook.com */
-	const char *q = "0000010000010000000000000377777708c00c0001000108666163656266f6f6b03636f6d00";
+	/* www + a pointer (c0 16) to the "facebook.com" placed after the
+	 * question (offset 22): a DNS parser reads www.facebook.com */
+	const char *q = "00000100000100000000000003777777c016000100010866616365626f6f6b03636f6d00";
 	for (int rg = QNAME_UNPATCHED; rg <= QNAME_FIXED; rg++) {
 		assert_int_equal(read_hex(q, (enum qname_regime)rg, &v, p, &n), 0);
 		assert_int_equal(rules_match(r, v.name, v.name_len), -1);
 	}
+	/* ...while a server that follows forward pointers (ChinaDNS -m relied on
+	 * them) reads www + the name at offset 22: facebook.com */
+	assert_int_equal(n, 36);
+	assert_int_equal(p[16], 0xc0);
+	assert_int_equal(p[17], 22);
+	assert_memory_equal(p + 22, "\x08" "facebook" "\x03" "com" "\x00", 14);
 	/* a name ending in c0 0c: 0xc0 is read as a 192-byte label */
 	assert_int_equal(read_hex("000001000001000000000000037777770866616365626f6f6bc00c00010001", QNAME_UNPATCHED,
 				  &v, p, &n), 0);
