@@ -299,6 +299,19 @@ int tsig_verify(tsig_ctx *c, const msg *m, uint64_t now)
 	return late ? req_fail(c, k, TSIG_BADTIME) : req_fail(c, k, 0);
 }
 
+int tsig_replay_check(tsig_ctx *c, _Atomic uint64_t *last)
+{
+	uint64_t seen = atomic_load_explicit(last, memory_order_relaxed);
+	do {
+		if (c->req_time + TSIG_REPLAY_SLACK < seen)
+			return req_fail(c, c->key, TSIG_BADTIME);
+		if (c->req_time <= seen)
+			return 0;
+	} while (!atomic_compare_exchange_weak_explicit(last, &seen, c->req_time, memory_order_relaxed,
+							memory_order_relaxed));
+	return 0;
+}
+
 int tsig_sign(tsig_ctx *c, uint8_t *buf, size_t len, size_t cap, uint64_t now)
 {
 	if (len < MSG_HDRLEN || len > cap || (!c->key && !c->error))

@@ -37,6 +37,7 @@
 #ifndef ANTIDOTE_DNS_TSIG_H
 #define ANTIDOTE_DNS_TSIG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,7 @@
 #define TSIG_MAC_MAX 64      /* SHA-512 */
 #define TSIG_SECRET_MAX 256
 #define TSIG_FUDGE 300
+#define TSIG_REPLAY_SLACK 2 /* seconds a request may be signed before the key's latest (tsig_replay_check) */
 
 /* TSIG error field values (RFC 8945 §3; BADSIG shares 16 with BADVERS). */
 enum tsig_error { TSIG_BADSIG = 16, TSIG_BADKEY = 17, TSIG_BADTIME = 18, TSIG_BADTRUNC = 22 };
@@ -104,6 +106,20 @@ size_t tsig_size(const tsig_ctx *c);
  * (BADKEY for another key, BADSIG, BADTIME; a response carrying a TSIG
  * error and no MAC returns that error). now: seconds since the epoch. */
 int tsig_verify(tsig_ctx *c, const msg *m, uint64_t now);
+
+/* Replay check (§5.2.3: the server "SHOULD return BADTIME if a message
+ * received later has an earlier Time Signed value" than the most recent
+ * one of that key). Call after tsig_verify of a request returned 0; *last
+ * is the key's latest Time Signed, shared by every thread (start it at 0).
+ * More than TSIG_REPLAY_SLACK seconds earlier than *last: returns
+ * TSIG_BADTIME and sets c->error, so the reply tsig_sign writes is the
+ * signed BADTIME one (its Other Data our time). Else raises *last to the
+ * request's time (if later) and returns 0. The slack lets through what is
+ * not a replay: two clients sharing a key whose requests, signed a moment
+ * apart across a second boundary, arrive in the other order over separate
+ * connections. A replay is refused unless made within those 2 s (the fudge
+ * alone would allow 300). */
+int tsig_replay_check(tsig_ctx *c, _Atomic uint64_t *last);
 
 /* Appends a TSIG RR to the message buf[0..len) (cap octets available) and
  * counts it in ARCOUNT: signed with c->key (over c->mac when it is set),

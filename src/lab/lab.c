@@ -1089,6 +1089,8 @@ int cmd_lab(int argc, char **argv)
 	struct report *r = &L.rep;
 	snprintf(r->scenario, sizeof(r->scenario), "%s", L.o.sc->name);
 	snprintf(r->profile, sizeof(r->profile), "%s", L.o.sc->profile);
+	r->tune = L.o.tune;
+	r->ntune = L.o.ntune;
 	r->sites = L.net.n;
 	r->rate = L.o.users.rate;
 	r->seed = (unsigned)L.o.net.seed;

@@ -179,7 +179,10 @@ void report_table(const struct report *r, FILE *f)
 	if (r->has_window)
 		fprintf(f, ", fault %.0f-%.0f s", r->fault_start_ms / 1000.0,
 			(r->fault_start_ms + r->fault_len_ms) / 1000.0);
-	fprintf(f, " (profile %s, border delay %u ms, seed %u)\n\n", r->profile, r->delay_ms, r->seed);
+	fprintf(f, " (profile %s", r->profile);
+	for (int i = 0; i < r->ntune; i++)
+		fprintf(f, " --tune %s", r->tune[i]);
+	fprintf(f, ", border delay %u ms, seed %u)\n\n", r->delay_ms, r->seed);
 	fprintf(f, "%-16s %7s %7s %7s %6s %6s %7s %7s %7s %7s %8s %8s\n", "resolver", "queries", "genuine", "forged",
 		"srvfl", "tmout", "p50 ms", "p99 ms", "forged%", "forged%", "forged%", "cache");
 	fprintf(f, "%-16s %7s %7s %7s %6s %6s %7s %7s %7s %7s %8s %8s\n", "", "", "", "", "", "", "", "", "before",
@@ -271,6 +274,12 @@ int report_json(const struct report *r, FILE *f)
 	json_str(f, r->scenario);
 	fprintf(f, ",\n  \"profile\": ");
 	json_str(f, r->profile);
+	fprintf(f, ",\n  \"tune\": [");
+	for (int i = 0; i < r->ntune; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		json_str(f, r->tune[i]);
+	}
+	fprintf(f, "]");
 	fprintf(f, ",\n  \"sites\": %u, \"rate\": %u, \"seed\": %u, \"delay_ms\": %u, \"ttl_scale\": %u, "
 		   "\"forged_ttl\": %u,\n  \"duration_s\": %.3f, ",
 		r->sites, r->rate, r->seed, r->delay_ms, r->ttl_scale, r->forged_ttl, r->duration_ms / 1000.0);

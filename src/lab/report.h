@@ -57,6 +57,8 @@ struct report_res {
 struct report {
 	char scenario[16];
 	char profile[16];
+	const char *const *tune; /* the injector's --tune specs (borrowed), ntune of them */
+	int ntune;
 	unsigned sites, rate, seed, delay_ms, forged_ttl, ttl_scale;
 	int64_t duration_ms, fault_start_ms, fault_len_ms;
 	bool has_window;

@@ -69,6 +69,7 @@ struct serve_app {
 	struct xfr_rule *xfr;  /* --allow-transfer: who may AXFR/IXFR (none: nobody) */
 	unsigned nxfr;
 	tsig_key *keys;        /* --tsig-key */
+	_Atomic uint64_t key_last[SERVE_MAXKEYS]; /* latest Time Signed per key (replays) */
 	unsigned nkeys;
 	net_addr notify[NOTIFY_MAX_TARGETS]; /* --notify: secondaries told of changes */
 	const tsig_key *notify_key[NOTIFY_MAX_TARGETS]; /* ...signed with (NULL: not) */
@@ -339,6 +340,7 @@ static int guarded(struct worker *w, const zoneset *zs, server_query *q)
 	uint64_t now = (uint64_t)time(NULL);
 	char who[ADDR_STRLEN], kn[NAME_MAXTEXT];
 	int len, rc = tsig_verify(&t, &m, now);
+	bool replay = rc == 0 && (rc = tsig_replay_check(&t, &app->key_last[t.key - app->keys])) != 0;
 	if (rc != 0) {
 		addr_str(q->peer, who);
 		name_to_text(t.kname, kn, sizeof(kn));
@@ -348,7 +350,9 @@ static int guarded(struct worker *w, const zoneset *zs, server_query *q)
 		} else {
 			log_info("query from %s signed with key %s: %s (NOTAUTH)", who, kn,
 				 rc == TSIG_BADKEY ? "unknown key (BADKEY)" : rc == TSIG_BADSIG ? "bad signature (BADSIG)"
-				 : rc == TSIG_BADTIME ? "clock off (BADTIME)" : "truncated MAC (BADTRUNC)");
+				 : rc == TSIG_BADTIME ? (replay ? "signed earlier than the key's last message (BADTIME: a replay?)"
+							      : "clock off (BADTIME)")
+				 : "truncated MAC (BADTRUNC)");
 			len = sign(&t, q, xfr_error(&m, RCODE_NOTAUTH, q->resp, q->resp_max - tsig_size(&t)), now);
 		}
 	} else if (xfr) {

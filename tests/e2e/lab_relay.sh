@@ -24,6 +24,9 @@ fi
 "$ANTIDOTE" lab --help >"$E2E_TMP/help" 2>&1 && grep -q 'jan21' "$E2E_TMP/help" \
 	&& pass "lab --help lists jan21" || fail "lab --help"
 "$ANTIDOTE" lab nosuch >/dev/null 2>&1; [ $? -eq 2 ] && pass "unknown scenario: exit 2" || fail "unknown scenario"
+"$ANTIDOTE" lab jan21 --tune gfw4.df=on >/dev/null 2>"$E2E_TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "no injector 'gfw4'" "$E2E_TMP/err" && pass "lab --tune for a missing injector: exit 2 before any set-up" ||
+	fail "lab --tune gfw4: rc $rc $(cat "$E2E_TMP/err")"
 "$ANTIDOTE" lab jan21 --data "$E2E_TMP/none" >/dev/null 2>"$E2E_TMP/err"; rc=$?
 [ $rc -eq 1 ] && grep -q 'data directory' "$E2E_TMP/err" && pass "missing --data: clear error" \
 	|| fail "missing --data: rc $rc, $(cat "$E2E_TMP/err")"
@@ -36,7 +39,7 @@ rc=$?
 lab_check_report
 
 # Ctrl-C: every child stops, the temp dir goes
-"$ANTIDOTE" lab jan21 --data "$DATA" --duration 30 --sites 300 >/dev/null 2>"$E2E_TMP/int.err" &
+"$ANTIDOTE" lab jan21 --data "$DATA" --duration 30 --sites 300 --tune gfw3.ttl=100 >/dev/null 2>"$E2E_TMP/int.err" &
 lab=$!
 E2E_PIDS+=($lab)
 dir=""
@@ -48,6 +51,11 @@ done
 sleep 1
 pat="[${dir:0:1}]${dir:1}" # a pattern that does not match grep's own command line
 kids=$(grep -l -a -- "$pat" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
+tuned=0
+for f in $(grep -l -a -- 'gfw3.ttl=100' /proc/[0-9]*/cmdline 2>/dev/null); do
+	tr '\0' ' ' <"$f" 2>/dev/null | has ' inject .*--tune gfw3.ttl=100' && tuned=$((tuned + 1))
+done
+[ "$tuned" -eq 1 ] && pass "lab --tune reaches the injector's command line" || fail "lab --tune: $tuned injectors with it"
 kill -INT $lab
 wait $lab; rc=$?
 [ $rc -eq 130 ] && pass "SIGINT: exit 130" || fail "SIGINT: exit $rc"

@@ -101,6 +101,25 @@ out=$(dig @127.0.0.1 -p "$XP" -y "hmac-sha256:xfr.key:$BAD" example.com AXFR +ti
 out=$(dig @127.0.0.1 -p "$XP" -y "hmac-sha256:who:$S1" example.com AXFR +time=3 2>&1)
 [[ $out == *"Transfer failed"* && $out == *BADKEY* ]] && pass "an unknown key: BADKEY" ||
 	fail "unknown key: $(echo "$out" | tail -3 | tr '\n' ' ')"
+# a replay (RFC 8945 §5.2.3): a query dig signed, captured, replayed once the
+# key has signed a later one (more than 2 s later) -> NOTAUTH, BADTIME
+RP=$(pick_port)
+"$TOOLS/dnsraw" -L -w 5000 "$RP" >"$E2E_TMP/cap.hex" &
+cap=$!
+wait_bound "$RP" "$cap"
+dig @127.0.0.1 -p "$RP" -y "hmac-sha256:xfr.key:$S1" www.example.com A +tries=1 +time=1 >/dev/null 2>&1
+wait "$cap"
+Q=$(cat "$E2E_TMP/cap.hex")
+first=$("$TOOLS/dnsraw" -s "$XP" "$Q")
+sleep 3.1
+dig @127.0.0.1 -p "$XP" -y "hmac-sha256:xfr.key:$S1" www.example.com A +time=3 >"$E2E_TMP/fresh.out" 2>&1
+again=$("$TOOLS/dnsraw" -s "$XP" "$Q")
+if [[ $first == *" rcode=0 "* ]] && grep -q 'status: NOERROR' "$E2E_TMP/fresh.out" && [[ $again == *" rcode=9 "* ]] &&
+	grep -q 'a replay?' "$XERR"; then
+	pass "a signed query replayed after a later one of its key: NOTAUTH (BADTIME), logged as a replay"
+else
+	fail "replay: first '$first', fresh $(grep -o 'status: [A-Z]*' "$E2E_TMP/fresh.out"), again '$again'"
+fi
 out=$(dig @127.0.0.1 -p "$XP" -y "hmac-sha512:xfr.key:$S1" example.com AXFR +time=3 2>&1)
 [[ $out == *"Transfer failed"* && $out == *BADKEY* ]] && pass "the key's name with another algorithm: BADKEY" ||
 	fail "other algorithm: $(echo "$out" | tail -3 | tr '\n' ' ')"

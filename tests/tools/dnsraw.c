@@ -18,6 +18,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: dnsraw [-t] [-r] [-s] [-w MS] [-a ADDR] PORT HEX|@FILE\n"
+		"       dnsraw -L [-w MS] [-a ADDR] PORT\n"
 		"  Sends the packet (hex digits, spaces/colons/newlines ignored, or the\n"
 		"  bytes of FILE) to ADDR:PORT (default 127.0.0.1; only 127.0.0.0/8 and\n"
 		"  ::1 are allowed) over UDP, or TCP with -t (a 2-octet length is\n"
@@ -26,6 +27,8 @@ static void usage(void)
 		"  2000), or \"closed\" when a TCP peer closed without a full reply.\n"
 		"  -s prints a summary line instead of hex: id, qr, opcode, aa, tc, rd, ra,\n"
 		"  rcode (extended by the OPT record), section counts, opt count, length.\n"
+		"  -L listens on ADDR:PORT (UDP) instead and prints the first datagram that\n"
+		"  arrives in hex (to capture a client's query, e.g. one dig signed).\n"
 		"  Exit status: 0 reply, 1 timeout/closed, 2 usage or system error.\n");
 	exit(2);
 }
@@ -214,22 +217,23 @@ int main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	const char *addr = "127.0.0.1";
-	int tcp = 0, raw = 0, summary = 0, opt, fd, family;
+	int tcp = 0, raw = 0, summary = 0, listen_mode = 0, opt, fd, family;
 	long wait = 2000, len, deadline;
 	char *end;
 	unsigned long port;
 
-	while ((opt = getopt(argc, argv, "trsw:a:h")) != -1) {
+	while ((opt = getopt(argc, argv, "trsLw:a:h")) != -1) {
 		switch (opt) {
 		case 't': tcp = 1; break;
 		case 'r': raw = 1; break;
 		case 's': summary = 1; break;
+		case 'L': listen_mode = 1; break;
 		case 'w': wait = strtol(optarg, NULL, 10); break;
 		case 'a': addr = optarg; break;
 		default: usage();
 		}
 	}
-	if (argc - optind != 2 || wait <= 0)
+	if (argc - optind != 2 - listen_mode || wait <= 0)
 		usage();
 	port = strtoul(argv[optind], &end, 10);
 	if (*end || port == 0 || port > 65535)
@@ -260,6 +264,27 @@ int main(int argc, char **argv)
 		sslen = sizeof(*s4);
 	}
 	family = ss.ss_family;
+	if (listen_mode) {
+		ssize_t r;
+
+		fd = socket(family, SOCK_DGRAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
+			perror("dnsraw: bind");
+			return 2;
+		}
+		if (!wait_readable(fd, now_ms() + wait)) {
+			puts("timeout");
+			return 1;
+		}
+		r = recv(fd, reply, sizeof(reply), 0);
+		if (r < 0) {
+			perror("dnsraw: recv");
+			return 2;
+		}
+		print_hex(reply, (size_t)r);
+		close(fd);
+		return 0;
+	}
 
 	len = load_packet(argv[optind + 1], pkt + 2, MAXPKT);
 	if (len < 0)

@@ -168,6 +168,17 @@ static void test_json(void **state)
 	r.has_window = false;
 	j = capture(&r, report_json);
 	assert_non_null(strstr(j, "\"fault\": null"));
+	assert_non_null(strstr(j, "\"tune\": []"));
+	free(j);
+	/* the injector's --tune specs make the run reproducible */
+	static const char *const tune[] = {"gfw2.fire=0.5", "gfw1.lead=-30..60"};
+	r.tune = tune;
+	r.ntune = 2;
+	j = capture(&r, report_json);
+	assert_non_null(strstr(j, "\"tune\": [\"gfw2.fire=0.5\", \"gfw1.lead=-30..60\"]"));
+	free(j);
+	j = capture(&r, table);
+	assert_non_null(strstr(j, "(profile jan21 --tune gfw2.fire=0.5 --tune gfw1.lead=-30..60, border delay"));
 	free(j);
 	report_free(&r);
 }

@@ -312,6 +312,48 @@ static void test_error_replies(void **st)
 	tsig_ctx_free(&c);
 }
 
+/* §5.2.3: a request signed earlier than the key's latest verified one (by
+ * more than TSIG_REPLAY_SLACK) is refused with a signed BADTIME (a
+ * replay); equal and slightly reordered times pass. */
+static void test_replay(void **st)
+{
+	(void)st;
+	const uint64_t now = 1700000000;
+	tsig_key k = key("hmac-sha256:xfr.key:" SECRET);
+	_Atomic uint64_t last = 0;
+	const uint64_t times[] = {now - 10, now, now, now - 2, now - 3, now + 5, now - 10, now + 3};
+	const int want[] = {0, 0, 0, 0, TSIG_BADTIME, 0, TSIG_BADTIME, 0};
+	for (unsigned i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		tsig_ctx cl, sv;
+		assert_int_equal(tsig_ctx_init(&cl, &k, 1), 0);
+		assert_int_equal(tsig_ctx_init(&sv, &k, 1), 0);
+		cl.key = &k;
+		uint8_t q[512], r[1024];
+		size_t qn = build_query(q, sizeof(q), (uint16_t)(100 + i), RR_AXFR);
+		int n = tsig_sign(&cl, q, qn, sizeof(q), times[i]);
+		assert_true(n > 0);
+		msg mq;
+		parse(&mq, q, (size_t)n);
+		assert_int_equal(tsig_verify(&sv, &mq, now), 0); /* within the fudge */
+		assert_int_equal(tsig_replay_check(&sv, &last), want[i]);
+		assert_true(atomic_load(&last) == (i == 0 ? now - 10 : i < 5 ? now : now + 5));
+		if (want[i]) {
+			/* the reply is the signed BADTIME one: the client verifies it */
+			msg_wr mw;
+			msg_wr_init(&mw, r, sizeof(r));
+			assert_int_equal(msg_wr_reply(&mw, &mq, RCODE_NOTAUTH), 0);
+			int len = msg_wr_finish(&mw);
+			int s = tsig_sign(&sv, r, (size_t)len, sizeof(r), now);
+			assert_true(s > len);
+			msg mr;
+			parse(&mr, r, (size_t)s);
+			assert_int_equal(tsig_verify(&cl, &mr, now), TSIG_BADTIME);
+		}
+		tsig_ctx_free(&cl);
+		tsig_ctx_free(&sv);
+	}
+}
+
 /* Malformed TSIG RRs and truncated MACs; no TSIG; tsig_strip. */
 static void test_malformed(void **st)
 {
@@ -376,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_dig_vectors),
 		cmocka_unit_test(test_exchange),
 		cmocka_unit_test(test_error_replies),
+		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
