@@ -1,6 +1,7 @@
 /* test_relay — the loopback relay: client table expiry and limits with a
  * fresh source port per query, shared-socket ID mapping (IDs restored),
- * per-client sockets, the absolute scenario clock (--epoch-ms). */
+ * per-client sockets, the absolute scenario clock (--epoch-ms), the forged
+ * replies' IP TTLs on the wire (copied, fixed, --tune random). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -297,6 +299,117 @@ static void test_epoch(void **state)
 	fake_stop(&f);
 }
 
+/* The forged replies' IP TTLs on the wire (IP_RECVTTL): gfw1 copies the
+ * query's (sent with TTL 77), gfw2 and gfw3 set 169 and 53, the real reply
+ * keeps the kernel's 64; with --tune gfw1.ip_ttl=random gfw1's vary. */
+static void recv_ttls(int fd, int want, int *ttl, bool *real, int wait_ms)
+{
+	for (int got = 0; got < want;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		assert_true(poll(&p, 1, wait_ms) > 0);
+		uint8_t b[600];
+		union {
+			char c[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = {b, sizeof(b)};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.c, .msg_controllen = sizeof(ctl.c)};
+		ssize_t k = recvmsg(fd, &mh, 0);
+		assert_true(k >= 12);
+		ttl[got] = -1;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL)
+				memcpy(&ttl[got], CMSG_DATA(cm), sizeof(int));
+		real[got] = !(b[6] | b[7]); /* the fake's echo has no answer; forged ones have one */
+		got++;
+	}
+}
+
+static void test_forged_ip_ttl(void **state)
+{
+	(void)state;
+	struct fake f;
+	fake_start(&f);
+	static const char *const tune[] = {"gfw1.ip_ttl=random"};
+	for (int k = 0; k < 2; k++) {
+		struct inj_config ic;
+		inj_config_default(&ic);
+		if (k) {
+			ic.tune = tune;
+			ic.ntune = 1;
+		}
+		char err[256];
+		struct inj_engine *e = inj_engine_new(&ic, err, sizeof(err));
+		assert_non_null(e);
+		struct rl r;
+		memset(&r, 0, sizeof(r));
+		relay_config_default(&r.c);
+		r.c.engine = e;
+		r.c.delay_ms = 30; /* the forged replies first, then the echo */
+		rl_start(&r, f.port);
+		int fd = udp_bound(NULL), one = 1, qttl = 77;
+		assert_true(fd >= 0);
+		setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IP, IP_TTL, &qttl, sizeof(qttl));
+		struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(r.port),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int g1[20], n1 = 0;
+		for (int i = 0; i < 20; i++) {
+			uint8_t q[64];
+			/* www.facebook.com, on the built-in blocklist */
+			static const uint8_t name[] = "\x03www\x08" "facebook" "\x03" "com";
+			size_t o = 0;
+			q[o++] = 0x51, q[o++] = (uint8_t)i;
+			memcpy(q + o, "\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 10);
+			o += 10;
+			memcpy(q + o, name, sizeof(name));
+			o += sizeof(name);
+			memcpy(q + o, "\x00\x01\x00\x01", 4);
+			o += 4;
+			assert_int_equal(sendto(fd, q, o, 0, (struct sockaddr *)&dst, sizeof(dst)), (ssize_t)o);
+			int ttl[4], nreal = 0;
+			bool real[4];
+			recv_ttls(fd, 4, ttl, real, 2000);
+			int seen169 = 0, seen53 = 0, other = -1;
+			for (int j = 0; j < 4; j++) {
+				if (real[j]) {
+					assert_int_equal(ttl[j], 64);
+					nreal++;
+				} else if (ttl[j] == 169)
+					seen169++;
+				else if (ttl[j] == 53)
+					seen53++;
+				else
+					other = ttl[j];
+			}
+			assert_int_equal(nreal, 1);
+			/* gfw1: copied (77) or, tuned, random (it may draw 53 or 169 too) */
+			if (!k) {
+				assert_int_equal(seen169, 1);
+				assert_int_equal(seen53, 1);
+				assert_int_equal(other, 77);
+			} else if (other >= 0) {
+				g1[n1++] = other;
+			}
+		}
+		if (k) {
+			int distinct = 0;
+			for (int i = 0; i < n1; i++) {
+				int dup = 0;
+				for (int j = 0; j < i; j++)
+					dup |= g1[j] == g1[i];
+				distinct += !dup;
+				assert_true(g1[i] >= 1 && g1[i] <= 255);
+			}
+			assert_true(n1 >= 15 && distinct >= 10);
+		}
+		close(fd);
+		rl_stop(&r);
+		inj_engine_free(e);
+	}
+	fake_stop(&f);
+}
+
 static void test_upstream_parse(void **state)
 {
 	(void)state;
@@ -316,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_ids_rewritten),
 		cmocka_unit_test(test_epoch),
+		cmocka_unit_test(test_forged_ip_ttl),
 		cmocka_unit_test(test_upstream_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
