@@ -107,7 +107,7 @@ defence *defence_new(const def_config *cfg)
 		c->pool_window_us = 60000000u;
 	if (!c->realtime)
 		c->realtime = real_now;
-	d->up = calloc(c->nservers, sizeof(*d->up));
+	d->up = calloc(UP_MAX_SERVERS, sizeof(*d->up)); /* room for defence_add_server */
 	d->learned = bogus_new();
 	d->pool = calloc(TABLE_SIZE, sizeof(*d->pool));
 	d->mark = calloc(TABLE_SIZE, sizeof(*d->mark));
@@ -122,6 +122,20 @@ defence *defence_new(const def_config *cfg)
 			snprintf(d->up[i].name, sizeof(d->up[i].name), "upstream%u", i);
 	}
 	return d;
+}
+
+int defence_add_server(defence *d)
+{
+	if (d->cfg.nservers >= UP_MAX_SERVERS)
+		return DNS_ESPACE;
+	unsigned i = d->cfg.nservers;
+	memset(&d->up[i], 0, sizeof(d->up[i]));
+	if (d->cfg.servers)
+		addr_str(&d->cfg.servers[i], d->up[i].name);
+	else
+		snprintf(d->up[i].name, sizeof(d->up[i].name), "upstream%u", i);
+	d->cfg.nservers++;
+	return (int)i;
 }
 
 void defence_free(defence *d)

@@ -197,6 +197,10 @@ typedef struct defence defence;
 /* NULL on bad configuration (nservers 0 or > UP_MAX_SERVERS) or no memory. */
 defence *defence_new(const def_config *cfg);
 void defence_free(defence *d);
+/* One more upstream (a reload added cfg.servers[nservers], which the
+ * caller's array already holds): numbered next. Its number, or DNS_ESPACE
+ * past UP_MAX_SERVERS. */
+int defence_add_server(defence *d);
 enum def_mode defence_mode(const defence *d);
 
 /* Flags for upstream_query of a new question (UP_QF_TCP for a name marked

@@ -94,6 +94,24 @@ static bool upstream_same(const route_upstream *a, const route_upstream *b)
 	return addr_equal(&a->addr, &b->addr) && a->transport == b->transport && !strcmp(a->auth, b->auth);
 }
 
+unsigned reload_new_servers(const route_upstream *running, unsigned nrunning, const route *next,
+			    route_upstream *out, unsigned cap)
+{
+	unsigned n = route_nservers(next), k = 0;
+	const route_upstream *s = route_upstreams(next);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = 0;
+		while (j < nrunning && !upstream_same(&s[i], &running[j]))
+			j++;
+		if (j < nrunning)
+			continue;
+		if (k < cap)
+			out[k] = s[i];
+		k++;
+	}
+	return k;
+}
+
 int reload_map_servers(const route_upstream *running, unsigned nrunning, const route *next, uint16_t *map,
 		       bool *identity, char *err, size_t errlen)
 {

@@ -2,8 +2,9 @@
  * off the hot path (in the control thread) from the running configuration
  * and a freshly parsed one.
  *
- * Swappable: the route table (per-domain rules, as long as every upstream
- * address it names is already running), the --bogus-ip list, the --allow
+ * Swappable: the route table (per-domain rules and the upstreams they
+ * name: reload_new_servers lists those not running yet, which the caller
+ * adds to every worker before the table is used), the --bogus-ip list, the --allow
  * list, the --log-verdicts file (reopened: log rotation; also under a new
  * name) and the --learned-bogus path. Everything else is fixed for the
  * process's life (sockets, threads, cache, per-worker upstream and defence
@@ -14,8 +15,8 @@
  * the servers of the first route table (numbered in order of first
  * appearance, route.h). A new table numbers its servers its own way;
  * reload_map_servers translates them to the running numbers, or says which
- * address is new (a new upstream needs a restart). No allocation, no
- * global state: pure functions, unit-tested. */
+ * address is new (not added yet). No allocation, no global state: pure
+ * functions, unit-tested. */
 #ifndef ANTIDOTE_RESOLVE_RELOAD_H
 #define ANTIDOTE_RESOLVE_RELOAD_H
 
@@ -46,5 +47,11 @@ int reload_map_servers(const route_upstream *running, unsigned nrunning, const r
 
 /* True when a and b hold the same prefixes in the same order. */
 bool reload_acl_equal(const acl *a, const acl *b);
+
+/* The servers of next that are not among running[0..nrunning), in next's
+ * order, copied to out[0..cap). Returns how many (more than cap: only cap
+ * are copied). */
+unsigned reload_new_servers(const route_upstream *running, unsigned nrunning, const route *next,
+			    route_upstream *out, unsigned cap);
 
 #endif

@@ -53,6 +53,11 @@
  * by the next completed barrier or at exit — never early. The cache,
  * sockets, threads, upstream and defence state are kept; options that
  * would need them rebuilt are logged as "restart needed" and ignored.
+ * Upstreams a new route table names that are not running are added before
+ * it is published: appended to app->servers/ups (room for UP_MAX_SERVERS,
+ * so nothing moves), then every worker's event thread adds them to its
+ * upstream, probe, defence and validator state (on_add_servers, posted,
+ * waited for); numbers never change, so the running ones keep their RTTs.
  * SIGUSR1 (the stats thread) prints the counters. */
 #include <errno.h>
 #include <pthread.h>
@@ -81,6 +86,7 @@
 #include "resolve/frontend.h"
 #include "resolve/inflight.h"
 #include "resolve/reload.h"
+#include "resolve/tls.h"
 #include "resolve/route.h"
 #include "resolve/upstream.h"
 #include "resolve/validator.h"
@@ -180,6 +186,8 @@ struct wstate {
 				* stays out of the upstream counters) */
 	server_timer probe_timer, pup_timer;
 	bool probed;
+	unsigned nsrv;         /* upstreams this worker's contexts know (a reload
+				* adds: add_servers, posted) */
 	validator *val;        /* DNSSEC (NULL: off) */
 	struct vfetch vf[VAL_MAX_FETCH];
 	server_timer val_timer;
@@ -200,9 +208,13 @@ struct app {
 	char *learned_path;    /* --learned-bogus (control thread only) */
 	_Atomic unsigned reloads; /* completed (the stats thread reads it) */
 	server *srv;
-	unsigned nworkers, nctx, nservers;
-	net_addr *servers;     /* running upstreams (a copy of the first table's) */
+	unsigned nworkers, nctx;
+	unsigned nservers;     /* running upstreams: the first table's, then those
+				* reloads added (control thread writes, under mu) */
+	net_addr *servers;     /* them (room for UP_MAX_SERVERS: never moves) */
 	route_upstream *ups;   /* the same with transport and TLS name */
+	char *tls_ca;          /* --tls-ca, --tls-insecure at start (for TLS */
+	bool tls_insecure;     /*   upstreams a reload adds) */
 	struct wstate **ws;
 	struct tstats *ts;  /* per handler thread */
 	struct wstats *wst; /* per worker */
@@ -722,7 +734,7 @@ static void on_probe_timer(server *s, unsigned worker, server_timer *tm, void *a
 		return;
 	unsigned n = ws->probed ? 1 : 3;
 	ws->probed = true;
-	for (unsigned i = 0; i < app->nservers; i++) {
+	for (unsigned i = 0; i < ws->nsrv; i++) {
 		uint16_t srv = (uint16_t)i;
 		up_query q = {.qname = app->cfg->probe_name, .qtype = RR_NS, .qclass = CLASS_IN,
 			      .hdr_flags = MSG_RD, .servers = &srv, .nservers = 1};
@@ -1026,6 +1038,7 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 	ws->app = app;
 	ws->worker = worker;
 	ws->srv = s;
+	ws->nsrv = app->nservers;
 	ws->inf = inflight_new(cfg->max_inflight, MAX_WAITERS);
 	ws->ctimers = calloc(cfg->max_inflight, sizeof(*ws->ctimers));
 	ws->rrs = malloc(MSG_MAXRRS * sizeof(*ws->rrs));
@@ -1063,7 +1076,7 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 		ws->up = upstream_new(&uc, &lp);
 	if (ws->up && cfg->defence) {
 		up_config pc = uc;
-		pc.slots = 4 * app->nservers + 8;
+		pc.slots = 4 * app->nservers + 64; /* + reloads' new upstreams */
 		pc.attempts = 2;
 		up_loop pl = lp;
 		pl.set_timer = l_set_pup_timer;
@@ -1087,8 +1100,8 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 static void snapshot_upstreams(struct app *app, struct wstate *ws)
 {
 	pthread_mutex_lock(&app->mu);
-	for (unsigned i = 0; i < app->nservers; i++) {
-		size_t k = (size_t)ws->worker * app->nservers + i;
+	for (unsigned i = 0; i < ws->nsrv; i++) {
+		size_t k = (size_t)ws->worker * UP_MAX_SERVERS + i;
 		upstream_stats(ws->up, i, &app->snap[k]);
 		memset(&app->vsnap[k], 0, sizeof(app->vsnap[k]));
 		verdict_add(&app->vsnap[k], defence_counters(ws->def, i));
@@ -1135,8 +1148,8 @@ static void worker_stop(void *appv, server *s, unsigned worker, void *ctx)
 	server_timer_cancel(s, &ws->pup_timer);
 	server_timer_cancel(s, &ws->val_timer);
 	pthread_mutex_lock(&app->mu);
-	for (unsigned i = 0; i < app->nservers; i++) { /* the judging above may have counted more */
-		size_t k = (size_t)ws->worker * app->nservers + i;
+	for (unsigned i = 0; i < ws->nsrv; i++) { /* the judging above may have counted more */
+		size_t k = (size_t)ws->worker * UP_MAX_SERVERS + i;
 		memset(&app->vsnap[k], 0, sizeof(app->vsnap[k]));
 		verdict_add(&app->vsnap[k], defence_counters(ws->def, i));
 	}
@@ -1233,7 +1246,7 @@ static void report(struct app *app)
 		bool down = false;
 		uint32_t srtt = 0;
 		for (unsigned w = 0; w < app->nworkers; w++) {
-			const up_stats *u = &app->snap[(size_t)w * app->nservers + i];
+			const up_stats *u = &app->snap[(size_t)w * UP_MAX_SERVERS + i];
 			sum.queries += u->queries;
 			sum.queries_tcp += u->queries_tcp;
 			sum.replies += u->replies;
@@ -1274,7 +1287,7 @@ static void report(struct app *app)
 		verdict_totals vt;
 		memset(&vt, 0, sizeof(vt));
 		for (unsigned w = 0; w < app->nworkers; w++) {
-			const verdict_totals *v = &app->vsnap[(size_t)w * app->nservers + i];
+			const verdict_totals *v = &app->vsnap[(size_t)w * UP_MAX_SERVERS + i];
 			vt.replies += v->replies;
 			vt.accepted += v->accepted;
 			vt.chosen += v->chosen;
@@ -1460,6 +1473,77 @@ static void handlers_quiesce(struct app *app, uint64_t gen)
 		}
 }
 
+/* A reload's new upstreams, added by every worker (its event thread) to its
+ * upstream, probe, defence and validator state: app->servers/ups[0..upto). */
+struct addjob {
+	struct barrier b; /* first: on_barrier's argument */
+	struct app *app;
+	unsigned upto;
+};
+
+static void on_add_servers(server *s, unsigned worker, void *arg)
+{
+	struct addjob *j = arg;
+	struct app *app = j->app;
+	struct wstate *ws = app->ws[worker];
+	while (ws && ws->nsrv < j->upto) {
+		const route_upstream *u = &app->ups[ws->nsrv];
+		if (upstream_add_server(ws->up, u, app->tls_ca, app->tls_insecure) < 0 ||
+		    (ws->pup && upstream_add_server(ws->pup, u, app->tls_ca, app->tls_insecure) < 0) ||
+		    defence_add_server(ws->def) < 0 || (ws->val && validator_add_server(ws->val) < 0))
+			fatal("worker %u: cannot add upstream %u", worker, ws->nsrv); /* checked: < UP_MAX_SERVERS */
+		ws->nsrv++;
+	}
+	on_barrier(s, worker, &j->b);
+}
+
+/* Appends fresh[0..n) to the running upstreams and has every worker add
+ * them. True once all did (within 2 s); false leaves them appended (a late
+ * worker adds them when it gets to it; routes naming them are not used
+ * until a reload succeeds). */
+static bool add_servers(struct app *app, const route_upstream *fresh, unsigned n)
+{
+	struct addjob *j = malloc(sizeof(*j));
+	if (!j)
+		return false;
+	pthread_mutex_lock(&app->mu); /* report() reads nservers under it */
+	for (unsigned i = 0; i < n; i++) {
+		app->ups[app->nservers + i] = fresh[i];
+		app->servers[app->nservers + i] = fresh[i].addr;
+	}
+	app->nservers += n;
+	pthread_mutex_unlock(&app->mu);
+	for (unsigned i = app->nservers - n; i < app->nservers; i++) {
+		char u[ROUTE_UPSTREAM_STRLEN];
+		log_info("upstream %u: %s (added by reload)", i, route_upstream_str(&app->ups[i], u, sizeof(u)));
+	}
+	j->app = app;
+	j->upto = app->nservers;
+	atomic_init(&j->b.left, app->nworkers);
+	atomic_init(&j->b.refs, app->nworkers + 1);
+	unsigned posted = 0;
+	for (unsigned w = 0; w < app->nworkers; w++) {
+		int rc = DNS_ESPACE;
+		for (int tries = 0; tries < 100 && rc == DNS_ESPACE; tries++)
+			if ((rc = server_post(app->srv, w, on_add_servers, j)) == DNS_ESPACE)
+				nanosleep(&(struct timespec){0, 1000000}, NULL);
+		if (rc == 0)
+			posted++;
+	}
+	for (unsigned w = posted; w < app->nworkers; w++)
+		barrier_put(&j->b);
+	bool done = false;
+	for (unsigned i = 0; i < 20000 && posted == app->nworkers; i++) {
+		if (atomic_load_explicit(&j->b.left, memory_order_acquire) == 0) {
+			done = true;
+			break;
+		}
+		nanosleep(&(struct timespec){0, 100000}, NULL);
+	}
+	barrier_put(&j->b);
+	return done;
+}
+
 static void reload(void *appv)
 {
 	struct app *app = appv;
@@ -1484,8 +1568,35 @@ static void reload(void *appv)
 		live_free(lv);
 		return;
 	}
+	/* upstreams not running yet: every worker adds them first */
+	route_upstream fresh[ROUTE_MAX_SERVERS];
+	unsigned nfresh = reload_new_servers(app->ups, app->nservers, nc->rt, fresh, ROUTE_MAX_SERVERS);
+	if (nfresh > ROUTE_MAX_SERVERS || app->nservers + nfresh > UP_MAX_SERVERS) {
+		log_err("reload refused: %u new upstreams would make more than %d; keeping the running configuration",
+			nfresh, UP_MAX_SERVERS);
+		live_free(lv);
+		return;
+	}
+	for (unsigned i = 0; i < nfresh; i++) /* a TLS context the workers can make */
+		if (fresh[i].transport == ROUTE_TLS) {
+			char terr[TLS_ERRLEN + 64];
+			tls_ctx *t = tls_ctx_new(app->tls_ca, app->tls_insecure, terr, sizeof(terr));
+			if (!t) {
+				log_err("reload refused: DNS over TLS: %s; keeping the running configuration", terr);
+				live_free(lv);
+				return;
+			}
+			tls_ctx_free(t);
+			break;
+		}
+	if (nfresh && !add_servers(app, fresh, nfresh)) {
+		log_err("reload refused: a worker did not take the %u new upstream%s within 2 s; keeping the running "
+			"configuration", nfresh, nfresh == 1 ? "" : "s");
+		live_free(lv);
+		return;
+	}
 	if (reload_map_servers(app->ups, app->nservers, nc->rt, lv->map, &lv->identity, err, sizeof(err)) < 0) {
-		log_err("reload refused: %s (restart needed to add upstreams); keeping the running configuration", err);
+		log_err("reload refused: %s; keeping the running configuration", err);
 		live_free(lv);
 		return;
 	}
@@ -1594,8 +1705,8 @@ int cmd_resolve(int argc, char **argv)
 	atomic_init(&app.gen, 1);
 	cookie_secret_init(&app.cookie);
 	app.nservers = route_nservers(cfg.rt);
-	app.servers = malloc(app.nservers * sizeof(*app.servers));
-	app.ups = malloc(app.nservers * sizeof(*app.ups));
+	app.servers = calloc(UP_MAX_SERVERS, sizeof(*app.servers)); /* reloads append */
+	app.ups = calloc(UP_MAX_SERVERS, sizeof(*app.ups));
 	app.bogus_fw = bogus_new_forward(cfg.bogus_list);
 	app.learned_path = cfg.learned_bogus ? strdup(cfg.learned_bogus) : NULL;
 	if (!app.servers || !app.ups || !app.bogus_fw || (cfg.learned_bogus && !app.learned_path)) {
@@ -1604,6 +1715,8 @@ int cmd_resolve(int argc, char **argv)
 		return 1;
 	}
 	memcpy(app.servers, route_servers(cfg.rt), app.nservers * sizeof(*app.servers));
+	app.tls_ca = route_tls_ca(cfg.rt) ? strdup(route_tls_ca(cfg.rt)) : NULL;
+	app.tls_insecure = route_tls_insecure(cfg.rt);
 	memcpy(app.ups, route_upstreams(cfg.rt), app.nservers * sizeof(*app.ups));
 	cfg.cache.shared = true;
 	cfg.cache.edns_udp = cfg.max_udp;
@@ -1638,6 +1751,7 @@ int cmd_resolve(int argc, char **argv)
 		bogus_free(app.bogus_fw);
 		free(app.servers);
 		free(app.ups);
+		free(app.tls_ca);
 		free(app.learned_path);
 		config_free(&cfg);
 		return 1;
@@ -1648,8 +1762,8 @@ int cmd_resolve(int argc, char **argv)
 	app.ws = calloc(app.nworkers, sizeof(*app.ws));
 	app.ts = calloc(app.nctx, sizeof(*app.ts));
 	app.wst = calloc(app.nworkers, sizeof(*app.wst));
-	app.snap = calloc((size_t)app.nworkers * app.nservers, sizeof(*app.snap));
-	app.vsnap = calloc((size_t)app.nworkers * app.nservers, sizeof(*app.vsnap));
+	app.snap = calloc((size_t)app.nworkers * UP_MAX_SERVERS, sizeof(*app.snap));
+	app.vsnap = calloc((size_t)app.nworkers * UP_MAX_SERVERS, sizeof(*app.vsnap));
 	app.dsnap = calloc(app.nworkers, sizeof(*app.dsnap));
 	app.learned = bogus_new();
 	if (cfg.log_verdicts) {
@@ -1746,6 +1860,7 @@ int cmd_resolve(int argc, char **argv)
 	bogus_free(app.bogus_fw);
 	free(app.servers);
 	free(app.ups);
+	free(app.tls_ca);
 	free(app.learned_path);
 	free(app.vsnap);
 	free(app.dsnap);

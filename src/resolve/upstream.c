@@ -1369,6 +1369,20 @@ void upstream_total(const up_ctx *c, up_stats *out)
 
 /* ---- context ---- */
 
+static void srv_init(up_ctx *c, unsigned i, const net_addr *a)
+{
+	up_server *s = &c->srv[i];
+	s->addr = *a;
+	rtt_init(&s->rtt);
+	secrand_bytes(s->ccookie, sizeof(s->ccookie));
+	s->ttl = s->ttl_min = s->ttl_max = -1;
+	s->conn.c = c;
+	s->conn.fd = -1;
+	s->conn.server = (uint16_t)i;
+	s->conn.tm.idx = -1;
+	s->conn.tm.kind = TM_CONN;
+}
+
 /* Marks the TLS servers (from the route table) and makes the TLS context.
  * 0, or -1 (logged) when the trust store cannot be loaded. */
 static int setup_tls(up_ctx *c, const up_config *cfg)
@@ -1454,26 +1468,18 @@ up_ctx *upstream_new(const up_config *cfg, const up_loop *loop)
 	c->nsrv = cfg->nservers;
 	c->nslots = k->slots;
 	c->announced = UP_NEVER;
-	c->srv = calloc(c->nsrv, sizeof(up_server));
+	/* room for every upstream a reload may add (upstream_add_server):
+	 * servers never move, their connections are registered by address */
+	c->srv = calloc(UP_MAX_SERVERS, sizeof(up_server));
 	c->slots = calloc(c->nslots, sizeof(up_txn));
-	c->heap = calloc(c->nslots + c->nsrv, sizeof(up_timer *));
+	c->heap = calloc(c->nslots + UP_MAX_SERVERS, sizeof(up_timer *));
 	c->rbuf = malloc(MSG_MAXLEN);
 	if (!c->srv || !c->slots || !c->heap || !c->rbuf) {
 		upstream_free(c);
 		return NULL;
 	}
-	for (unsigned i = 0; i < c->nsrv; i++) {
-		up_server *s = &c->srv[i];
-		s->addr = cfg->servers[i];
-		rtt_init(&s->rtt);
-		secrand_bytes(s->ccookie, sizeof(s->ccookie));
-		s->ttl = s->ttl_min = s->ttl_max = -1;
-		s->conn.c = c;
-		s->conn.fd = -1;
-		s->conn.server = (uint16_t)i;
-		s->conn.tm.idx = -1;
-		s->conn.tm.kind = TM_CONN;
-	}
+	for (unsigned i = 0; i < c->nsrv; i++)
+		srv_init(c, i, &cfg->servers[i]);
 	if (setup_tls(c, cfg) < 0) {
 		upstream_free(c);
 		return NULL;
@@ -1487,6 +1493,30 @@ up_ctx *upstream_new(const up_config *cfg, const up_loop *loop)
 		c->free = t;
 	}
 	return c;
+}
+
+int upstream_add_server(up_ctx *c, const route_upstream *u, const char *tls_ca, bool tls_insecure)
+{
+	if (c->nsrv >= UP_MAX_SERVERS)
+		return DNS_ESPACE;
+	unsigned i = c->nsrv;
+	memset(&c->srv[i], 0, sizeof(c->srv[i]));
+	srv_init(c, i, &u->addr);
+	up_server *s = &c->srv[i];
+	route_upstream_str(u, s->label, sizeof(s->label));
+	if (u->transport == ROUTE_TLS) {
+		if (!c->tls) {
+			char err[TLS_ERRLEN + 64];
+			if (!(c->tls = tls_ctx_new(tls_ca, tls_insecure, err, sizeof(err)))) {
+				log_err("DNS over TLS: %s", err);
+				return DNS_EIO;
+			}
+		}
+		s->tls = true;
+		memcpy(s->auth, u->auth, sizeof(s->auth));
+	}
+	c->nsrv++;
+	return (int)i;
 }
 
 void upstream_free(up_ctx *c)

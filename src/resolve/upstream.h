@@ -307,6 +307,13 @@ typedef struct up_stats {
 up_ctx *upstream_new(const up_config *cfg, const up_loop *loop);
 /* Ends every transaction silently (no callbacks), closes every socket
  * (unwatching it first). */
+/* Adds upstream u (a reload's new one) as number c's count so far, at the
+ * end: the numbers of the others do not change. A TLS one needs a TLS
+ * context: made from tls_ca (NULL: the system store) and tls_insecure when
+ * c has none yet. Returns its number, DNS_ESPACE (UP_MAX_SERVERS reached)
+ * or DNS_EIO (TLS context; logged). */
+int upstream_add_server(up_ctx *c, const route_upstream *u, const char *tls_ca, bool tls_insecure);
+
 void upstream_free(up_ctx *c);
 
 /* Starts a transaction. Returns 0 and *out, or DNS_EINVAL (no candidate,

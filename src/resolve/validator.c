@@ -230,9 +230,17 @@ static struct vzone *zone_get(validator *v, const uint8_t *name)
 	return z;
 }
 
+int validator_add_server(validator *v)
+{
+	if (v->cfg.nservers >= VAL_MAX_SERVERS)
+		return DNS_ESPACE;
+	v->cfg.nservers++; /* its budget slot is still zero */
+	return 0;
+}
+
 validator *validator_new(const val_config *cfg)
 {
-	if (!cfg || !cfg->anchors || !cfg->anchors->n || !cfg->nservers)
+	if (!cfg || !cfg->anchors || !cfg->anchors->n || !cfg->nservers || cfg->nservers > VAL_MAX_SERVERS)
 		return NULL;
 	validator *v = calloc(1, sizeof(*v));
 	if (!v)
@@ -245,7 +253,7 @@ validator *validator_new(const val_config *cfg)
 	for (int i = 0; i < VAL_MAX_ZONES; i++)
 		v->zone[i].fetch = -1;
 	v->seen = calloc(VAL_SEEN, sizeof(*v->seen));
-	v->budget = calloc(cfg->nservers, sizeof(*v->budget));
+	v->budget = calloc(VAL_MAX_SERVERS, sizeof(*v->budget)); /* room for validator_add_server */
 	v->rrs = malloc(MSG_MAXRRS * sizeof(*v->rrs));
 	v->scratch = malloc(DNSSEC_SCRATCH);
 	if (!v->seen || !v->budget || !v->rrs || !v->scratch) {

@@ -80,6 +80,8 @@
 
 #include "dns/name.h"
 
+#define VAL_MAX_SERVERS 256 /* = UP_MAX_SERVERS */
+
 #define VAL_MAX_ANCHORS 64
 #define VAL_MAX_ZONES 64
 #define VAL_MAX_KEYS 8      /* DNSKEYs kept per zone */
@@ -127,7 +129,8 @@ typedef int (*val_fetch_fn)(void *arg, unsigned id, const uint8_t *qname, uint16
 
 typedef struct val_config {
 	const val_anchors *anchors; /* borrowed, read-only, outlives the validator */
-	unsigned nservers;          /* upstreams (for per-upstream rate limits) */
+	unsigned nservers;          /* upstreams (for per-upstream rate limits),
+				     * at most VAL_MAX_SERVERS */
 	unsigned max_verify;        /* verifications per second per upstream (0: 2000) */
 	val_fetch_fn fetch;         /* NULL: keys are never fetched (tests) */
 	void *fetch_arg;
@@ -155,6 +158,8 @@ typedef struct validator validator;
 /* NULL on bad configuration (no anchors, nservers 0) or no memory. */
 validator *validator_new(const val_config *cfg);
 void validator_free(validator *v);
+/* One more upstream (a reload added it), numbered next: 0, or DNS_ESPACE. */
+int validator_add_server(validator *v);
 
 /* Is name under an anchor? (cheap: a few name comparisons) */
 bool validator_covers(const validator *v, const uint8_t *name);

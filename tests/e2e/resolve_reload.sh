@@ -2,7 +2,8 @@
 # resolve_reload.sh — antidote resolve on SIGHUP: a --route file edited to
 # send a.test to another upstream takes effect (TTL-1 records), unrelated
 # cached names stay cached, a broken file keeps the old configuration and
-# logs file:line, a new upstream is refused (restart needed), fixed options
+# logs file:line, a route to a new upstream adds it to the running resolver
+# (no restart), fixed options
 # are reported, --bogus-ip lists are reloaded both ways, the --log-verdicts
 # file is reopened after rotation, and queries sent during 5 reloads are all
 # answered. Also: cookie-only queries (RFC 7873 §5.4) get NOERROR with a
@@ -27,6 +28,7 @@ Z
 }
 zone "$T/a1.zone" 192.0.2.1
 zone "$T/a2.zone" 192.0.2.2
+zone "$T/a3.zone" 192.0.2.3
 cat >"$T/b.zone" <<'Z'
 $ORIGIN b.test.
 $TTL 3600
@@ -37,6 +39,7 @@ www IN A 198.51.100.7
 Z
 server_start antidote U1 "a.test=$T/a1.zone" "b.test=$T/b.zone" || { fail "upstream 1 did not start"; e2e_finish; }
 server_start antidote U2 "a.test=$T/a2.zone" "b.test=$T/b.zone" || { fail "upstream 2 did not start"; e2e_finish; }
+server_start antidote U3 "a.test=$T/a3.zone" || { fail "upstream 3 did not start"; e2e_finish; }
 
 # everything but --listen comes from a config file, which names a route file
 # and a bogus-ip file
@@ -109,13 +112,28 @@ write_conf "cache-size lots"
 hup
 grep -q "reload failed: $T/r.conf:8: cache-size" "$R_LOG" && pass "broken config file: error at r.conf:8" ||
 	fail "config file error: $(tail -1 "$R_LOG")"
-# a new upstream address needs a restart
+# a route to a new upstream: every worker adds it, no restart
 write_conf
-echo "server=/a.test/127.0.0.1#$((U2_PORT == 65535 ? 1 : U2_PORT + 1))" >"$T/routes.conf"
-hup
-grep -q 'reload refused: upstream 127.0.0.1:[0-9]* is new (restart needed' "$R_LOG" &&
-	pass "a new upstream is refused: restart needed" || fail "new upstream: $(tail -1 "$R_LOG")"
+echo "server=/a.test/127.0.0.1#$U3_PORT" >"$T/routes.conf"
+hup || fail "no reload line (new upstream)"
+if grep -q "upstream 2: 127.0.0.1:$U3_PORT (added by reload)" "$R_LOG" && grep -q 'reload [0-9]*: routes' "$R_LOG" &&
+	! grep -q 'reload refused' "$R_LOG"; then
+	pass "a new upstream is added by the reload ($(grep -o 'upstream 2: .*' "$R_LOG" | head -1))"
+else
+	fail "new upstream: $(tail -2 "$R_LOG")"
+fi
+sleep 1.2
+ok=0
+for _ in 1 2 3 4 5 6; do [ "$(www)" = 192.0.2.3 ] && ok=$((ok + 1)); done # both workers
+[ $ok -eq 6 ] && pass "a.test answered by the added upstream (6/6)" || fail "added upstream answered $ok/6"
+resolver_stats R
+q3=$(stat_of R "upstream 127.0.0.1:$U3_PORT:" queries)
+[ "${q3:-0}" -ge 1 ] && pass "stats list the added upstream ($q3 queries)" || fail "no stats for the added upstream"
+# and back: the added one stays running, unused
 echo "server=/a.test/127.0.0.1#$U2_PORT" >"$T/routes.conf"
+hup || fail "no reload line (route back)"
+sleep 1.2
+[ "$(www)" = 192.0.2.2 ] && pass "routed back to upstream 2" || fail "route back: $(www)"
 # fixed options are reported and kept, the rest applies
 write_conf "threads 3" "max-udp 1400"
 hup

@@ -865,10 +865,32 @@ static void test_log_lines(void **st)
 	unlink(path);
 }
 
+/* A reload's new upstream: numbered next, its counters there, up to
+ * UP_MAX_SERVERS (the caller's address array holds them all). */
+static void test_add_server(void **state)
+{
+	(void)state;
+	static net_addr srv[UP_MAX_SERVERS];
+	char err[64];
+	assert_int_equal(addr_parse(&srv[2], "127.0.0.9:5300", 53, err, sizeof(err)), 0);
+	def_config c = {.mode = DEF_ON, .servers = srv, .nservers = 2};
+	defence *d = defence_new(&c);
+	assert_non_null(d);
+	assert_null(defence_counters(d, 2));
+	assert_int_equal(defence_add_server(d), 2);
+	assert_non_null(defence_counters(d, 2));
+	assert_int_equal(defence_counters(d, 2)->replies, 0);
+	for (unsigned i = 3; i < UP_MAX_SERVERS; i++)
+		assert_int_equal(defence_add_server(d), (int)i);
+	assert_int_equal(defence_add_server(d), DNS_ESPACE);
+	defence_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_baseline_probes),
+		cmocka_unit_test(test_add_server),
 		cmocka_unit_test(test_genuine_accepted_at_once),
 		cmocka_unit_test(test_gfw_forged_then_real),
 		cmocka_unit_test(test_early),

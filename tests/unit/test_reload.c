@@ -127,6 +127,18 @@ static void test_map(void **st)
 	assert_string_equal(addr_str(&route_servers(a.rt)[map[m.servers[0]]], buf), "127.0.0.2:5301");
 	assert_int_equal(reload_map_servers(route_upstreams(a.rt), n, c.rt, map, &id, err, sizeof(err)), DNS_ENOTFOUND);
 	assert_string_equal(err, "upstream 127.0.0.3:5301 is new");
+	/* the new ones, listed for adding; once appended, c maps */
+	route_upstream fresh[ROUTE_MAX_SERVERS], running[ROUTE_MAX_SERVERS];
+	assert_int_equal(reload_new_servers(route_upstreams(a.rt), n, b.rt, fresh, ROUTE_MAX_SERVERS), 0);
+	assert_int_equal(reload_new_servers(route_upstreams(a.rt), n, c.rt, fresh, ROUTE_MAX_SERVERS), 1);
+	assert_string_equal(addr_str(&fresh[0].addr, buf), "127.0.0.3:5301");
+	assert_int_equal(reload_new_servers(route_upstreams(a.rt), n, c.rt, fresh, 0), 1); /* counted, not copied */
+	memcpy(running, route_upstreams(a.rt), n * sizeof(*running));
+	running[n] = fresh[0];
+	assert_int_equal(reload_map_servers(running, n + 1, c.rt, map, &id, err, sizeof(err)), 0);
+	assert_int_equal(map[0], 0);
+	assert_int_equal(map[1], 3); /* appended after a's three */
+	assert_false(id);
 	config_free(&a);
 	config_free(&b);
 	config_free(&c);

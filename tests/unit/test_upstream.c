@@ -917,6 +917,50 @@ static void test_tc_tcp(void **state)
 	fake_close(&f);
 }
 
+/* A reload's new upstream: numbered after the others, asked like them, over
+ * UDP and over TCP (its connection registered at its fixed place); a query
+ * naming a number the context does not have yet finds no candidate. */
+static void test_add_server(void **state)
+{
+	(void)state;
+	fake a, b;
+	fake_open(&a, F_ANSWER);
+	fake_open_at(&b, F_TC, "127.0.0.2");
+	up_config cfg = { 0 };
+	up_ctx *c = mk(&a, NULL, &cfg);
+	static const uint16_t S1[] = { 1 };
+	uint8_t nm[NAME_MAXLEN];
+	assert_true(name_from_text("x.example.", 10, NULL, nm) > 0);
+	up_query q = { .qname = nm, .qtype = RR_A, .qclass = CLASS_IN, .hdr_flags = MSG_RD, .servers = S1,
+		       .nservers = 1 };
+	up_txn *t = NULL;
+	res r0 = { .policy = P_PLAIN };
+	assert_true(upstream_query(c, &q, &H, &r0, &t) < 0); /* no server 1 yet */
+	route_upstream u = { .addr = b.addr, .transport = ROUTE_DNS };
+	assert_int_equal(upstream_add_server(c, &u, NULL, false), 1);
+	res r = { .policy = P_PLAIN };
+	ask(c, S1, 1, &r, "big.example.", 0);
+	run(c, &r.done, 2000000);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.transport[0], UP_TCP); /* TC over UDP, then TCP */
+	assert_int_equal(b.udp_q, 1);
+	assert_int_equal(b.tcp_q, 1);
+	assert_int_equal(a.udp_q, 0);
+	assert_int_equal(st(c, 1).tcp_connects, 1);
+	res r2 = { .policy = P_PLAIN };
+	ask(c, S0, 1, &r2, "www.example.", 0);
+	run(c, &r2.done, 2000000);
+	assert_int_equal(r2.n, 1);
+	assert_int_equal(a.udp_q, 1);
+	/* up to UP_MAX_SERVERS */
+	for (unsigned i = 2; i < UP_MAX_SERVERS; i++)
+		assert_int_equal(upstream_add_server(c, &u, NULL, false), (int)i);
+	assert_int_equal(upstream_add_server(c, &u, NULL, false), DNS_ESPACE);
+	upstream_free(c);
+	fake_close(&a);
+	fake_close(&b);
+}
+
 static void test_tcp_pipeline(void **state)
 {
 	(void)state;
@@ -1539,6 +1583,7 @@ int main(void)
 		cmocka_unit_test(test_multi_reply),
 		cmocka_unit_test(test_ipv6_hoplimit),
 		cmocka_unit_test(test_tc_tcp),
+		cmocka_unit_test(test_add_server),
 		cmocka_unit_test(test_tcp_pipeline),
 		cmocka_unit_test(test_tcp_failure),
 		cmocka_unit_test(test_timeout_failover),

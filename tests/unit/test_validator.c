@@ -388,6 +388,12 @@ static void test_budget(void **st)
 	assert_int_equal(validator_check(v, r, (size_t)n, 0), VAL_SECURE);
 	clock_now = T2025;
 	assert_int_equal(validator_counters(v)->limited, 1);
+	/* a reload's new upstream (number 2) gets its own budget once added */
+	(void)validator_check(v, r, (size_t)n, 2); /* before: counted against upstream 0 */
+	assert_int_equal(validator_add_server(v), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(validator_check(v, r, (size_t)n, 2), VAL_SECURE);
+	assert_int_equal(validator_check(v, r, (size_t)n, 2), VAL_NONE);
 	validator_free(v);
 	val_anchors_free(a);
 }
