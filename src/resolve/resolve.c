@@ -1038,13 +1038,15 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 	ws->app = app;
 	ws->worker = worker;
 	ws->srv = s;
+	pthread_mutex_lock(&app->mu); /* a reload may be adding upstreams */
 	ws->nsrv = app->nservers;
+	pthread_mutex_unlock(&app->mu);
 	ws->inf = inflight_new(cfg->max_inflight, MAX_WAITERS);
 	ws->ctimers = calloc(cfg->max_inflight, sizeof(*ws->ctimers));
 	ws->rrs = malloc(MSG_MAXRRS * sizeof(*ws->rrs));
 	ws->dtx = calloc(cfg->max_inflight, sizeof(*ws->dtx));
 	if (cfg->dnssec && cfg->anchors) {
-		val_config vc = {.anchors = cfg->anchors, .nservers = app->nservers, .fetch = val_fetch, .fetch_arg = ws};
+		val_config vc = {.anchors = cfg->anchors, .nservers = ws->nsrv, .fetch = val_fetch, .fetch_arg = ws};
 		if (!(ws->val = validator_new(&vc))) {
 			free_wstate(ws);
 			return DNS_ENOMEM;
@@ -1054,7 +1056,7 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 		.mode = cfg->defence ? DEF_ON : DEF_OFF,
 		.list = app->bogus_fw,
 		.servers = app->servers,
-		.nservers = app->nservers,
+		.nservers = ws->nsrv,
 		.hold_max_us = cfg->hold_max_ms * 1000u,
 		.log = app->vlog,
 		.val = ws->val,
@@ -1062,7 +1064,7 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 	ws->def = defence_new(&dc);
 	up_config uc = {
 		.servers = app->servers,
-		.nservers = app->nservers,
+		.nservers = ws->nsrv,
 		.route = cfg->rt, /* which are TLS, and how to verify them (copied) */
 		.slots = cfg->max_inflight,
 		.attempts = cfg->attempts,
@@ -1076,7 +1078,7 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 		ws->up = upstream_new(&uc, &lp);
 	if (ws->up && cfg->defence) {
 		up_config pc = uc;
-		pc.slots = 4 * app->nservers + 64; /* + reloads' new upstreams */
+		pc.slots = 4 * ws->nsrv + 64; /* + reloads' new upstreams */
 		pc.attempts = 2;
 		up_loop pl = lp;
 		pl.set_timer = l_set_pup_timer;
