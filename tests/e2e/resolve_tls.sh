@@ -6,7 +6,8 @@
 # it does not verify, accept anything with --tls-insecure, pipeline 500
 # concurrent questions over one connection, survive the upstream
 # restarting, resume its session after the idle close, and read the same
-# settings from a --config file and --server routes.
+# settings from a --config file and --server routes, and a SIGHUP adding a
+# DoT upstream to a resolver that started with none.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/resolve_lib.bash"
@@ -242,5 +243,18 @@ a=$(rdig CF x.many.test A +short)
 [ "$a" = 192.0.2.7 ] && pass "config file: server=/many.test/tls://... routes over TLS" || fail "config route: '$a'"
 grep -q "DNS over TLS, certificate must name dot.test (trust: $D/ca.pem)" "$CF_LOG" &&
 	pass "config file: tls-ca applied" || fail "config file tls-ca not applied"
+
+# ---- 10. a reload adds a DoT upstream to a resolver that had none ----
+: >"$D/routes.conf"
+resolver_start RL --threads 2 --attempts 1 --upstream 127.0.0.1:9 --route "$D/routes.conf" --tls-ca "$D/ca.pem" ||
+	fail "resolver RL did not start"
+echo "server=/many.test/$UP#dot.test" >"$D/routes.conf"
+kill -HUP "$RL_PID"
+for _ in $(seq 100); do grep -qE 'reload [0-9]+:|reload (failed|refused)' "$RL_LOG" && break; sleep 0.05; done
+grep -q "(added by reload)" "$RL_LOG" && pass "reload: the DoT upstream added ($(grep -o 'tls://[^ ]*' "$RL_LOG" | head -1))" ||
+	fail "reload DoT: $(tail -2 "$RL_LOG")"
+ok=0
+for i in 1 2 3 4; do [ "$(rdig RL "r$i.many.test" A +short)" = 192.0.2.7 ] && ok=$((ok + 1)); done
+[ $ok -eq 4 ] && pass "names routed to the added DoT upstream answered (4/4, both workers)" || fail "added DoT: $ok/4"
 
 e2e_finish
