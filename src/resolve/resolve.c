@@ -60,6 +60,7 @@
  * waited for); numbers never change, so the running ones keep their RTTs.
  * SIGUSR1 (the stats thread) prints the counters. */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -1429,20 +1430,18 @@ static void on_barrier(server *s, unsigned worker, void *arg)
 	barrier_put(b);
 }
 
-/* True once every worker ran a function posted now, i.e. left whatever
- * callback it was in (ms: how long to wait). */
-static bool workers_quiesce(struct app *app, unsigned ms)
+/* Posts fn(b) to every worker's event thread (fn ends with on_barrier(b));
+ * true once all ran it within ms. b (malloc'd, first in whatever holds it)
+ * is freed by the last of us and the workers to let go of it. */
+static bool workers_run(struct app *app, server_post_fn fn, struct barrier *b, unsigned ms)
 {
-	struct barrier *b = malloc(sizeof(*b));
-	if (!b)
-		return false;
 	atomic_init(&b->left, app->nworkers);
 	atomic_init(&b->refs, app->nworkers + 1);
 	unsigned posted = 0;
 	for (unsigned w = 0; w < app->nworkers; w++) {
 		int rc = DNS_ESPACE;
 		for (int tries = 0; tries < 100 && rc == DNS_ESPACE; tries++) {
-			if ((rc = server_post(app->srv, w, on_barrier, b)) == DNS_ESPACE)
+			if ((rc = server_post(app->srv, w, fn, b)) == DNS_ESPACE)
 				nanosleep(&(struct timespec){0, 1000000}, NULL); /* queue full: 1 ms */
 		}
 		if (rc == 0)
@@ -1461,6 +1460,14 @@ static bool workers_quiesce(struct app *app, unsigned ms)
 	}
 	barrier_put(b);
 	return done;
+}
+
+/* True once every worker ran a function posted now, i.e. left whatever
+ * callback it was in (ms: how long to wait). */
+static bool workers_quiesce(struct app *app, unsigned ms)
+{
+	struct barrier *b = malloc(sizeof(*b));
+	return b && workers_run(app, on_barrier, b, ms);
 }
 
 /* Waits until no handler thread still reads a snapshot older than gen. */
@@ -1482,6 +1489,7 @@ struct addjob {
 	struct app *app;
 	unsigned upto;
 };
+_Static_assert(offsetof(struct addjob, b) == 0, "barrier_put frees the job through its barrier");
 
 static void on_add_servers(server *s, unsigned worker, void *arg)
 {
@@ -1521,29 +1529,7 @@ static bool add_servers(struct app *app, const route_upstream *fresh, unsigned n
 	}
 	j->app = app;
 	j->upto = app->nservers;
-	atomic_init(&j->b.left, app->nworkers);
-	atomic_init(&j->b.refs, app->nworkers + 1);
-	unsigned posted = 0;
-	for (unsigned w = 0; w < app->nworkers; w++) {
-		int rc = DNS_ESPACE;
-		for (int tries = 0; tries < 100 && rc == DNS_ESPACE; tries++)
-			if ((rc = server_post(app->srv, w, on_add_servers, j)) == DNS_ESPACE)
-				nanosleep(&(struct timespec){0, 1000000}, NULL);
-		if (rc == 0)
-			posted++;
-	}
-	for (unsigned w = posted; w < app->nworkers; w++)
-		barrier_put(&j->b);
-	bool done = false;
-	for (unsigned i = 0; i < 20000 && posted == app->nworkers; i++) {
-		if (atomic_load_explicit(&j->b.left, memory_order_acquire) == 0) {
-			done = true;
-			break;
-		}
-		nanosleep(&(struct timespec){0, 100000}, NULL);
-	}
-	barrier_put(&j->b);
-	return done;
+	return workers_run(app, on_add_servers, &j->b, 2000);
 }
 
 static void reload(void *appv)
