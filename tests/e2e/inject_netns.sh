@@ -41,24 +41,6 @@ $TTL 300
 @	IN NS	ns1
 www	IN A	192.0.2.20
 Z
-kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-
-# inj_start ARGS...: starts `inject --netns ARGS`; sets INJ_PID CL BD SV
-inj_start() {
-	"$ANTIDOTE" inject --netns --profile gfw --rules <(echo '*.facebook.com') "$@" \
-		>"$E2E_TMP/inj.out" 2>"$E2E_TMP/inj.err" </dev/null &
-	INJ_PID=$!
-	E2E_PIDS+=("$INJ_PID")
-	for _ in $(seq 100); do
-		grep -q 'ready' "$E2E_TMP/inj.err" 2>/dev/null && break
-		kill -0 "$INJ_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	local line
-	line=$(head -1 "$E2E_TMP/inj.out")
-	CL=$(kv client "$line") BD=$(kv border "$line") SV=$(kv server "$line")
-	[ -n "$CL" ] && grep -q ready "$E2E_TMP/inj.err"
-}
 # srv_start LISTEN: antidote serve in the server namespace
 srv_start() {
 	ip netns exec "$SV" "$ANTIDOTE" serve --listen "$1" --zone "facebook.com=$E2E_TMP/fb.zone" \
@@ -71,7 +53,7 @@ stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 c_multi() { ip netns exec "$CL" "$MULTI" -s 203.0.113.2:53 "$@"; }
 
 # --- 1: no delay: the race is measured -----------------------------------
-inj_start --log "$E2E_TMP/truth.jsonl" || { fail "inject --netns did not come up: $(cat "$E2E_TMP/inj.err")"; e2e_finish; }
+inject_netns_up --log "$E2E_TMP/truth.jsonl" || { fail "inject --netns did not come up: $(cat "$E2E_TMP/inj.err")"; e2e_finish; }
 pass "namespaces $CL, $BD, $SV created; border injector ready"
 [ "$(ip -n "$BD" -o link show type veth | wc -l)" -eq 2 ] && pass "border holds two veths" || fail "border veths"
 [ "$(ip netns exec "$BD" cat /proc/sys/net/ipv4/ip_forward)" = 1 ] && pass "IPv4 forwarding on in the border" ||
@@ -117,7 +99,7 @@ n=$(grep -c '"client":"198.51.100.2:' "$E2E_TMP/truth.jsonl")
 [ "$n" -eq 600 ] && pass "ground-truth log: 600 lines from client 198.51.100.2" || fail "log has $n lines"
 
 # --- 2: 20 ms delay line in the server namespace ---------------------------
-inj_start --forward 127.0.0.1:5353 --delay 20 || { fail "inject --netns --delay: $(cat "$E2E_TMP/inj.err")"; e2e_finish; }
+inject_netns_up --forward 127.0.0.1:5353 --delay 20 || { fail "inject --netns --delay: $(cat "$E2E_TMP/inj.err")"; e2e_finish; }
 srv_start 127.0.0.1:5353 || { fail "serve behind the delay line: $(cat "$E2E_TMP/serve.log")"; e2e_finish; }
 out=$(c_multi -n www.facebook.com -c 100 -w 600 -e 4 -r 192.0.2.11)
 sum=$(echo "$out" | tail -1)
@@ -166,7 +148,7 @@ kill -KILL "$INJ_PID"; wait "$INJ_PID" 2>/dev/null
 dead=$INJ_PID
 [ "$(ip netns list | grep -c "^antidote-$dead-")" -eq 3 ] && pass "SIGKILL leaves 3 stale namespaces" ||
 	fail "after SIGKILL: $(ip netns list | grep -c "^antidote-$dead-")"
-inj_start || fail "inject after a crash: $(cat "$E2E_TMP/inj.err")"
+inject_netns_up || fail "inject after a crash: $(cat "$E2E_TMP/inj.err")"
 grep -q "removed stale namespace antidote-$dead-" "$E2E_TMP/inj.err" && pass "stale namespaces reported removed" ||
 	fail "no stale removal message"
 [ "$(ip netns list | grep -c "^antidote-$dead-")" -eq 0 ] && pass "stale namespaces of pid $dead gone" ||

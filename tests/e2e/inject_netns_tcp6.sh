@@ -54,27 +54,9 @@ $TTL 300
 www	IN A	192.0.2.20
 www	IN AAAA	2001:db8:53::20
 Z
-kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 V4=203.0.113.2 V6=2001:db8:113::2 CL4=198.51.100.2 CL6=2001:db8:100::2
 LOG=$E2E_TMP/truth.jsonl
 
-# inj_up ARGS...: inject --netns with ARGS; sets INJ_PID, CL, BD, SV
-inj_up() {
-	echo '*.facebook.com' >"$E2E_TMP/rules"
-	"$ANTIDOTE" inject --netns --profile gfw --rules "$E2E_TMP/rules" "$@" \
-		>"$E2E_TMP/inj.out" 2>"$E2E_TMP/inj.err" </dev/null &
-	INJ_PID=$!
-	E2E_PIDS+=("$INJ_PID")
-	for _ in $(seq 100); do
-		grep -q 'ready' "$E2E_TMP/inj.err" 2>/dev/null && break
-		kill -0 "$INJ_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	local line
-	line=$(head -1 "$E2E_TMP/inj.out")
-	CL=$(kv client "$line") BD=$(kv border "$line") SV=$(kv server "$line")
-	[ -n "$CL" ] && grep -q ready "$E2E_TMP/inj.err"
-}
 # srv_up: antidote serve in the server namespace on V4:53 and [V6]:53
 srv_up() {
 	ip netns exec "$SV" "$ANTIDOTE" serve --listen "$V4:53" --listen "[$V6]:53" \
@@ -83,7 +65,7 @@ srv_up() {
 	E2E_PIDS+=("$SRV_PID")
 	wait_bound 53 "$SRV_PID" "$SV"
 }
-inj_up --log "$LOG" || { fail "inject --netns did not come up: $(cat "$E2E_TMP/inj.err")"; e2e_finish; }
+inject_netns_up --log "$LOG" || { fail "inject --netns did not come up: $(cat "$E2E_TMP/inj.err")"; e2e_finish; }
 SIF=$(ip -n "$SV" -o link show type veth | awk -F': ' '{print $2}' | cut -d@ -f1)
 
 # --- the IPv6 topology ------------------------------------------------------
@@ -232,7 +214,7 @@ grep -q " $NF forged" "$E2E_TMP/inj.err" && pass "injector counted $NF forged UD
 
 # --- --tune: resets from gfw2 only (INJECTORS.md marks TCP resets (?)) -----
 LOG2=$E2E_TMP/truth2.jsonl
-if inj_up --log "$LOG2" --tune '*.rst=off' --tune gfw2.rst=on && srv_up; then
+if inject_netns_up --log "$LOG2" --tune '*.rst=off' --tune gfw2.rst=on && srv_up; then
 	for _ in 1 2 3 4 5; do c_dig @"$V4" www.facebook.com A >/dev/null; done
 	for _ in $(seq 20); do
 		[ "$(grep -c '"type":"RST"' "$LOG2")" -ge 10 ] && break

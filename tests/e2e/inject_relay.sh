@@ -57,9 +57,6 @@ relay_stop() {
 	kill "$RELAY_PID" 2>/dev/null
 	wait "$RELAY_PID" 2>/dev/null
 }
-kv() { # kv KEY LINE -> value
-	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
 
 POOLS=()
 if [ -r "$DATA/gfw-injector3-pool-a.txt" ]; then

@@ -111,6 +111,30 @@ pick_port() {
 	return 1
 }
 
+# kv KEY LINE: the value of KEY=VALUE in a line of space-separated pairs
+kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# inject_netns_up ARGS...: `antidote inject --netns --profile gfw` with the
+# rule *.facebook.com and ARGS, waited for until "ready" (10 s); sets
+# INJ_PID and the namespaces CL, BD, SV from its first output line
+# ($E2E_TMP/inj.out; its stderr in inj.err). Root only.
+inject_netns_up() {
+	echo '*.facebook.com' >"$E2E_TMP/inj.rules"
+	"$ANTIDOTE" inject --netns --profile gfw --rules "$E2E_TMP/inj.rules" "$@" \
+		>"$E2E_TMP/inj.out" 2>"$E2E_TMP/inj.err" </dev/null &
+	INJ_PID=$!
+	E2E_PIDS+=("$INJ_PID")
+	local line i
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'ready' "$E2E_TMP/inj.err" 2>/dev/null && break
+		kill -0 "$INJ_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	line=$(head -1 "$E2E_TMP/inj.out")
+	CL=$(kv client "$line") BD=$(kv border "$line") SV=$(kv server "$line")
+	[ -n "$CL" ] && grep -q ready "$E2E_TMP/inj.err"
+}
+
 # wait_bound PORT [PID [NETNS]]: until a UDP socket is bound to PORT (up to
 # 10 s; in network namespace NETNS if given), and PID (if given, non-empty)
 # is still alive. For processes that print nothing when ready (the relay): a
