@@ -214,6 +214,7 @@ struct app {
 				* reloads added (control thread writes, under mu) */
 	net_addr *servers;     /* them (room for UP_MAX_SERVERS: never moves) */
 	route_upstream *ups;   /* the same with transport and TLS name */
+	val_seen *seen;        /* DNSSEC: names seen signed, shared by the workers */
 	char *tls_ca;          /* --tls-ca, --tls-insecure at start (for TLS */
 	bool tls_insecure;     /*   upstreams a reload adds) */
 	struct wstate **ws;
@@ -1047,7 +1048,8 @@ static int worker_start(void *appv, server *s, unsigned worker, void *ctx)
 	ws->rrs = malloc(MSG_MAXRRS * sizeof(*ws->rrs));
 	ws->dtx = calloc(cfg->max_inflight, sizeof(*ws->dtx));
 	if (cfg->dnssec && cfg->anchors) {
-		val_config vc = {.anchors = cfg->anchors, .nservers = ws->nsrv, .fetch = val_fetch, .fetch_arg = ws};
+		val_config vc = {.anchors = cfg->anchors, .nservers = ws->nsrv, .fetch = val_fetch, .fetch_arg = ws,
+				 .seen = app->seen};
 		if (!(ws->val = validator_new(&vc))) {
 			free_wstate(ws);
 			return DNS_ENOMEM;
@@ -1704,6 +1706,11 @@ int cmd_resolve(int argc, char **argv)
 	}
 	memcpy(app.servers, route_servers(cfg.rt), app.nservers * sizeof(*app.servers));
 	app.tls_ca = route_tls_ca(cfg.rt) ? strdup(route_tls_ca(cfg.rt)) : NULL;
+	if (cfg.dnssec && cfg.anchors && !(app.seen = val_seen_new())) {
+		log_err("out of memory");
+		config_free(&cfg);
+		return 1;
+	}
 	app.tls_insecure = route_tls_insecure(cfg.rt);
 	memcpy(app.ups, route_upstreams(cfg.rt), app.nservers * sizeof(*app.ups));
 	cfg.cache.shared = true;
@@ -1740,6 +1747,7 @@ int cmd_resolve(int argc, char **argv)
 		free(app.servers);
 		free(app.ups);
 		free(app.tls_ca);
+		val_seen_free(app.seen);
 		free(app.learned_path);
 		config_free(&cfg);
 		return 1;
@@ -1849,6 +1857,7 @@ int cmd_resolve(int argc, char **argv)
 	free(app.servers);
 	free(app.ups);
 	free(app.tls_ca);
+	val_seen_free(app.seen);
 	free(app.learned_path);
 	free(app.vsnap);
 	free(app.dsnap);

@@ -47,9 +47,8 @@ struct vfetch {
 	int zone;
 };
 
-struct seen {
-	uint64_t key;
-	uint32_t until;
+struct val_seen {
+	_Atomic uint64_t e[VAL_SEEN]; /* key (32 bits, never 0) << 32 | expiry; 0: empty */
 };
 
 struct budget {
@@ -61,7 +60,8 @@ struct validator {
 	val_config cfg;
 	struct vzone zone[VAL_MAX_ZONES];
 	struct vfetch fetch[VAL_MAX_FETCH];
-	struct seen *seen;
+	val_seen *seen;
+	bool own_seen;
 	struct budget *budget;
 	msg_rr *rrs;
 	uint8_t *scratch;
@@ -252,7 +252,11 @@ validator *validator_new(const val_config *cfg)
 		v->cfg.now = wall_now;
 	for (int i = 0; i < VAL_MAX_ZONES; i++)
 		v->zone[i].fetch = -1;
-	v->seen = calloc(VAL_SEEN, sizeof(*v->seen));
+	v->seen = cfg->seen;
+	if (!v->seen) {
+		v->seen = val_seen_new();
+		v->own_seen = true;
+	}
 	v->budget = calloc(VAL_MAX_SERVERS, sizeof(*v->budget)); /* room for validator_add_server */
 	v->rrs = malloc(MSG_MAXRRS * sizeof(*v->rrs));
 	v->scratch = malloc(DNSSEC_SCRATCH);
@@ -291,7 +295,8 @@ void validator_free(validator *v)
 		return;
 	for (int i = 0; i < VAL_MAX_ZONES; i++)
 		zone_clear(&v->zone[i]);
-	free(v->seen);
+	if (v->own_seen)
+		val_seen_free(v->seen);
 	free(v->budget);
 	free(v->rrs);
 	free(v->scratch);
@@ -566,26 +571,40 @@ void validator_prime(validator *v)
 
 /* ---- the seen-signed set ---- */
 
-static uint64_t seen_key(const uint8_t *qname, uint16_t qtype)
+val_seen *val_seen_new(void)
+{
+	return calloc(1, sizeof(val_seen));
+}
+
+void val_seen_free(val_seen *s)
+{
+	free(s);
+}
+
+static uint64_t seen_hash(const uint8_t *qname, uint16_t qtype)
 {
 	uint64_t h = name_hash(qname, name_len(qname)) ^ ((uint64_t)qtype * 0x9e3779b97f4a7c15ull);
-	h ^= h >> 31;
-	return h | 1;
+	return h ^ (h >> 31);
+}
+
+/* The 32 key bits of an entry, never 0 (0 is the empty entry). */
+static uint64_t seen_key(uint64_t h)
+{
+	return (h >> 32) | 1;
 }
 
 static bool seen_get(const validator *v, const uint8_t *qname, uint16_t qtype)
 {
-	uint64_t k = seen_key(qname, qtype);
-	const struct seen *s = &v->seen[k & (VAL_SEEN - 1)];
-	return s->key == k && vnow(v) < s->until;
+	uint64_t h = seen_hash(qname, qtype);
+	uint64_t e = atomic_load_explicit(&v->seen->e[h & (VAL_SEEN - 1)], memory_order_relaxed);
+	return e >> 32 == seen_key(h) && vnow(v) < (uint32_t)e;
 }
 
 static void seen_put(validator *v, const uint8_t *qname, uint16_t qtype, uint32_t ttl)
 {
-	uint64_t k = seen_key(qname, qtype);
-	struct seen *s = &v->seen[k & (VAL_SEEN - 1)];
-	s->key = k;
-	s->until = vnow(v) + (ttl ? ttl : 1);
+	uint64_t h = seen_hash(qname, qtype);
+	uint32_t until = vnow(v) + (ttl ? ttl : 1);
+	atomic_store_explicit(&v->seen->e[h & (VAL_SEEN - 1)], seen_key(h) << 32 | until, memory_order_relaxed);
 }
 
 /* ---- verdicts ---- */

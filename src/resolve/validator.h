@@ -67,7 +67,8 @@
  * name seen signed").
  *
  * MEMORY. validator_new allocates everything it needs for checks (the
- * msg_rr array, the DNSSEC scratch buffer, the zone and seen tables); a
+ * msg_rr array, the DNSSEC scratch buffer, the zone table, and the seen
+ * table unless cfg.seen shares one: resolve gives every worker the same); a
  * check allocates nothing. Learning a zone's keys copies their RDATA
  * (malloc, once per zone per TTL). */
 #ifndef ANTIDOTE_RESOLVE_VALIDATOR_H
@@ -127,6 +128,17 @@ enum val_fetch_result { VAL_FETCH_MORE = 0, VAL_FETCH_DONE = 1 };
  * inside validator_check, validator_fetch_reply and validator_fetch_end. */
 typedef int (*val_fetch_fn)(void *arg, unsigned id, const uint8_t *qname, uint16_t qtype);
 
+/* The "seen signed" set (VAL_SEEN entries): one may be shared by every
+ * worker's validator, so a name one worker saw signed is known to all (an
+ * unsigned answer for it is then bogus wherever it arrives). Lock-free:
+ * each entry is one 64-bit word, 32 bits of the (name, type) hash (12 more
+ * pick the entry) and the expiry in wall-clock seconds, stored and loaded
+ * atomically, so a reader never pairs one writer's key with another's
+ * expiry. */
+typedef struct val_seen val_seen;
+val_seen *val_seen_new(void);
+void val_seen_free(val_seen *s);
+
 typedef struct val_config {
 	const val_anchors *anchors; /* borrowed, read-only, outlives the validator */
 	unsigned nservers;          /* upstreams (for per-upstream rate limits),
@@ -135,6 +147,9 @@ typedef struct val_config {
 	val_fetch_fn fetch;         /* NULL: keys are never fetched (tests) */
 	void *fetch_arg;
 	uint32_t (*now)(void);      /* wall-clock seconds; NULL: time() */
+	val_seen *seen;             /* the seen-signed set shared by every
+				     * worker's validator (borrowed, outlives
+				     * them), or NULL: a set of its own */
 } val_config;
 
 /* Counters (single writer: the owning worker; read by any thread). */

@@ -183,7 +183,10 @@ static void test_anchors(void **st)
 static void chain(const char *anchor_file)
 {
 	val_anchors *a = anchors_of(anchor_file);
-	validator *v = mkval(a);
+	val_seen *shared = val_seen_new();
+	val_config vc = {.anchors = a, .nservers = 2, .fetch = fetch_cb, .now = fake_now, .seen = shared};
+	validator *v = validator_new(&vc);
+	assert_non_null(v);
 	nfq = 0;
 	static uint8_t r[65536];
 	assert_int_equal(validator_zone_state(v, N("test."), NULL), 0);
@@ -236,6 +239,17 @@ static void chain(const char *anchor_file)
 	assert_non_null(strstr(validator_why(v), "unsigned answer for a name seen signed"));
 	n = ask(N("www.dnssec.test."), RR_TXT, false, r, sizeof(r));
 	assert_int_equal(validator_check(v, r, (size_t)n, 0), VAL_BOGUS);
+	/* another worker's validator sharing the seen set knows it too,
+	 * without having verified anything itself */
+	validator *v2 = validator_new(&vc);
+	assert_non_null(v2);
+	n = ask(N("www.dnssec.test."), RR_A, false, r, sizeof(r));
+	assert_int_equal(validator_check(v2, r, (size_t)n, 0), VAL_BOGUS);
+	assert_non_null(strstr(validator_why(v2), "unsigned answer for a name seen signed"));
+	n = ask(N("mail.dnssec.test."), RR_A, false, r, sizeof(r));
+	assert_int_equal(validator_check(v2, r, (size_t)n, 0), VAL_NONE);
+	validator_free(v2);
+	nfq = 0;
 	/* unsigned, never seen signed: no signal */
 	n = ask(N("mail.dnssec.test."), RR_A, false, r, sizeof(r));
 	assert_int_equal(validator_check(v, r, (size_t)n, 0), VAL_NONE);
@@ -285,6 +299,7 @@ static void chain(const char *anchor_file)
 	assert_int_equal(validator_zone_state(v, N("test."), NULL), 0);
 	clock_now = T2025;
 	validator_free(v);
+	val_seen_free(shared);
 	val_anchors_free(a);
 }
 
