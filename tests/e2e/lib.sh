@@ -120,6 +120,9 @@ kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # ($E2E_TMP/inj.out; its stderr in inj.err). Root only.
 inject_netns_up() {
 	echo '*.facebook.com' >"$E2E_TMP/inj.rules"
+	# the child truncates its output files only after the fork: a previous
+	# run's "ready" could be read first (regression: stale_ready_after_fork)
+	rm -f "$E2E_TMP/inj.out" "$E2E_TMP/inj.err"
 	"$ANTIDOTE" inject --netns --profile gfw --rules "$E2E_TMP/inj.rules" "$@" \
 		>"$E2E_TMP/inj.out" 2>"$E2E_TMP/inj.err" </dev/null &
 	INJ_PID=$!
@@ -132,7 +135,13 @@ inject_netns_up() {
 	done
 	line=$(head -1 "$E2E_TMP/inj.out")
 	CL=$(kv client "$line") BD=$(kv border "$line") SV=$(kv server "$line")
-	[ -n "$CL" ] && grep -q ready "$E2E_TMP/inj.err"
+	[ -n "$CL" ] && grep -q ready "$E2E_TMP/inj.err" && return 0
+	# why not: still running, or how it ended (with its output)
+	local st=running
+	kill -0 "$INJ_PID" 2>/dev/null || { wait "$INJ_PID"; st="exited with status $?"; }
+	echo "# inject --netns $*: not ready after ${i}x0.1 s, $st; stdout: $(tr '\n' ' ' <"$E2E_TMP/inj.out")" |
+		tee -a "$E2E_TMP/inj.err"
+	return 1
 }
 
 # wait_bound PORT [PID [NETNS]]: until a UDP socket is bound to PORT (up to
