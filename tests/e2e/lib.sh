@@ -167,7 +167,7 @@ wait_answers() {
 	for ((i = 0; i < secs * 5; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 1
 		if dig @127.0.0.1 -p "$port" "$zone" SOA +tries=1 +time=1 +norec 2>/dev/null |
-			grep -q 'status: NOERROR'; then
+			has 'status: NOERROR'; then
 			return 0
 		fi
 		sleep 0.2

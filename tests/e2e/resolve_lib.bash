@@ -24,7 +24,7 @@ resolver_start() {
 			kill -0 "$pid" 2>/dev/null || break
 			# ANY is answered locally (RFC 8482): no upstream traffic
 			if dig @127.0.0.1 -p "$port" probe.invalid ANY +tries=1 +time=1 2>/dev/null |
-				grep -Eq 'status: (NOERROR|REFUSED)'; then
+				has -E 'status: (NOERROR|REFUSED)'; then
 				printf -v "${label}_PORT" '%s' "$port"
 				printf -v "${label}_PID" '%s' "$pid"
 				printf -v "${label}_LOG" '%s' "$log"
