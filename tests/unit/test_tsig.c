@@ -250,6 +250,20 @@ static void test_exchange(void **st)
 	}
 }
 
+/* The server's NOTAUTH reply to mq, signed (or not) per sv's error: its
+ * length in r. */
+static int notauth_reply(tsig_ctx *sv, const msg *mq, uint8_t *r, size_t cap, uint64_t t)
+{
+	msg_wr mw;
+	msg_wr_init(&mw, r, cap);
+	assert_int_equal(msg_wr_reply(&mw, mq, RCODE_NOTAUTH), 0);
+	int len = msg_wr_finish(&mw);
+	int s = tsig_sign(sv, r, (size_t)len, cap, t);
+	assert_true(s > len);
+	assert_true((size_t)(s - len) <= tsig_size(sv));
+	return s;
+}
+
 /* The replies to failed requests (§5.3.2): BADKEY/BADSIG unsigned,
  * BADTIME signed with our time in Other Data; the client sees each. */
 static void test_error_replies(void **st)
@@ -273,13 +287,7 @@ static void test_error_replies(void **st)
 		uint64_t t = kind == 2 ? now + 1000 : now;
 		int want = kind == 0 ? TSIG_BADKEY : kind == 1 ? TSIG_BADSIG : TSIG_BADTIME;
 		assert_int_equal(tsig_verify(&sv, &mq, t), want);
-		msg_wr mw;
-		msg_wr_init(&mw, r, sizeof(r));
-		assert_int_equal(msg_wr_reply(&mw, &mq, RCODE_NOTAUTH), 0);
-		int len = msg_wr_finish(&mw);
-		int s = tsig_sign(&sv, r, (size_t)len, sizeof(r), t);
-		assert_true(s > len);
-		assert_true((size_t)(s - len) <= tsig_size(&sv));
+		int s = notauth_reply(&sv, &mq, r, sizeof(r), t);
 		msg mr;
 		parse(&mr, r, (size_t)s);
 		/* the TSIG RR: error field, MAC size, other data */
@@ -339,12 +347,7 @@ static void test_replay(void **st)
 		assert_true(atomic_load(&last) == (i == 0 ? now - 10 : i < 5 ? now : now + 5));
 		if (want[i]) {
 			/* the reply is the signed BADTIME one: the client verifies it */
-			msg_wr mw;
-			msg_wr_init(&mw, r, sizeof(r));
-			assert_int_equal(msg_wr_reply(&mw, &mq, RCODE_NOTAUTH), 0);
-			int len = msg_wr_finish(&mw);
-			int s = tsig_sign(&sv, r, (size_t)len, sizeof(r), now);
-			assert_true(s > len);
+			int s = notauth_reply(&sv, &mq, r, sizeof(r), now);
 			msg mr;
 			parse(&mr, r, (size_t)s);
 			assert_int_equal(tsig_verify(&cl, &mr, now), TSIG_BADTIME);

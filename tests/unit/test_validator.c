@@ -249,7 +249,6 @@ static void chain(const char *anchor_file)
 	n = ask(N("mail.dnssec.test."), RR_A, false, r, sizeof(r));
 	assert_int_equal(validator_check(v2, r, (size_t)n, 0), VAL_NONE);
 	validator_free(v2);
-	nfq = 0;
 	/* unsigned, never seen signed: no signal */
 	n = ask(N("mail.dnssec.test."), RR_A, false, r, sizeof(r));
 	assert_int_equal(validator_check(v, r, (size_t)n, 0), VAL_NONE);
