@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "dns/err.h"
+#include "util/flag.h"
 
 void profile_opts_default(struct profile_opts *o)
 {
@@ -102,17 +102,6 @@ static int parse_range(const char *v, long lo_ok, long hi_ok, long *lo, long *hi
 	return 0;
 }
 
-static int parse_onoff(const char *v, bool *out)
-{
-	if (!strcasecmp(v, "on") || !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
-		*out = true;
-	else if (!strcasecmp(v, "off") || !strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no"))
-		*out = false;
-	else
-		return -1;
-	return 0;
-}
-
 /* Sets one key of fp; -1 when the value is bad, -2 when the key is unknown. */
 static int tune_one(struct inj_fp *fp, const char *key, const char *v)
 {
@@ -146,7 +135,7 @@ static int tune_one(struct inj_fp *fp, const char *key, const char *v)
 			return -1;
 		fp->ipid = pol;
 	} else if (!strcmp(key, "df")) {
-		if (parse_onoff(v, &on))
+		if (flag_parse(v, &on))
 			return -1;
 		fp->df = on;
 	} else if (!strcmp(key, "lead")) {
@@ -154,7 +143,7 @@ static int tune_one(struct inj_fp *fp, const char *key, const char *v)
 			return -1;
 		fp->lead_min_ms = (int)lo, fp->lead_max_ms = (int)hi;
 	} else if (!strcmp(key, "rst")) {
-		if (parse_onoff(v, &on))
+		if (flag_parse(v, &on))
 			return -1;
 		fp->no_rst = !on;
 	} else if (!strcmp(key, "k")) {

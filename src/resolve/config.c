@@ -10,6 +10,7 @@
 
 #include "dns/err.h"
 #include "resolve/tls.h"
+#include "util/flag.h"
 
 enum opt_id {
 	O_LISTEN, O_UPSTREAM, O_SERVER, O_ROUTE, O_ALLOW, O_CONFIG, O_THREADS, O_CACHE_SIZE,
@@ -145,14 +146,12 @@ static int num(const char *name, const char *val, unsigned long lo, unsigned lon
 
 static int flag_value(const char *name, const char *val, bool *out, char *err, size_t errlen)
 {
-	if (!val || !strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "on") || !strcmp(val, "1")) {
+	if (!val) {
 		*out = true;
 		return 0;
 	}
-	if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "off") || !strcmp(val, "0")) {
-		*out = false;
+	if (flag_parse(val, out) == 0)
 		return 0;
-	}
 	return errf(err, errlen, DNS_ESYNTAX, "%s takes no value (or yes/no), not '%s'", name, val);
 }
 
